@@ -1,0 +1,128 @@
+// Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
+// inspect(): what is known about a lock file, without taking it and without weakening a lock
+// this process holds on it.
+
+#include <zc/lockfile/inspect.hpp>
+
+#include "os_lock.hpp"
+#include "record.hpp"
+#include "registry.hpp"
+#include "stale.hpp"
+
+#include <boost/system/system_error.hpp>
+
+namespace zc {
+namespace lockfile {
+
+using boost::system::error_code;
+using namespace detail;
+
+namespace {
+
+std::string read_head(handle h)
+{
+    char buf[record_read_limit];
+    error_code ignored;
+    return std::string(buf, read_at(h, buf, sizeof buf, 0, ignored));
+}
+
+lock_family family_of(kernel_holder::kind k) noexcept
+{
+    switch (k) {
+    case kernel_holder::kind::flock: return lock_family::flock;
+    case kernel_holder::kind::posix: return lock_family::posix;
+    case kernel_holder::kind::ofd: return lock_family::ofd;
+    case kernel_holder::kind::none: break;
+    }
+    return lock_family::none;
+}
+
+// Fills in what this process knows when it holds the file itself; false when it does not.
+bool inspect_held(const file_id& id, lock_info& info, std::string& head)
+{
+    return registry::with_holder(id, [&](handle h) {
+        head = read_head(h);
+        info.locked = true;
+        info.family = lock_family::this_process;
+        info.holder_pid = current_pid();
+    });
+}
+
+} // namespace
+
+lock_info inspect(const std::string& path, const std::string& template_text, const options& opts, error_code& ec)
+{
+    lock_info info;
+    ec.clear();
+    content_template tmpl;
+    std::string why;
+    if (!tmpl.parse(template_text, why)) {
+        ec = make_error_code(error::invalid_template);
+        return info;
+    }
+
+    file_facts facts;
+    if (!stat_path(path, opts.follow_symlinks, facts, ec)) return info;  // missing: ec is clear
+    if (!facts.regular) {
+        ec = make_error_code(error::not_a_regular_file);
+        return info;
+    }
+    info.exists = true;
+
+    std::string head;
+    if (!inspect_held(facts.id, info, head)) {
+        // Read-only: F_GETLK and reading need nothing more, and nothing is created or locked.
+        const handle fd = open_file(path, open_mode::read_only, opts.follow_symlinks, ec);
+        if (ec) {
+            if (ec == boost::system::errc::no_such_file_or_directory) {
+                ec.clear();  // removed since the stat
+                info.exists = false;
+            }
+            return info;
+        }
+        if (!stat_handle(fd, facts, ec) || !facts.regular) {
+            close_handle(fd);
+            if (!ec) ec = make_error_code(error::not_a_regular_file);
+            return info;
+        }
+        // The path may have come to name a file this process holds since the stat above.
+        if (!inspect_held(facts.id, info, head)) {
+            const kernel_holder k = probe_holder(fd, facts.id);
+            info.locked = k.locked;
+            info.family = family_of(k.family);
+            info.holder_pid = k.pid;
+            head = read_head(fd);
+        }
+        // Never a plain close: if this process has meanwhile locked the file, closing this
+        // descriptor would release its record lock.
+        registry::close_unless_held(facts.id, fd);
+    }
+
+    info.record = std::string(record_line(head));
+    const writer_assessment w = assess_writer(head, tmpl, facts.mtime_ns);
+    info.recorded_pid = w.pid;
+    info.recorded_hostname = w.hostname;
+    info.writer = w.state;
+    info.stale = !info.locked && writer_gone(w.state);
+    return info;
+}
+
+lock_info inspect(const std::string& path, const std::string& template_text, const options& opts)
+{
+    error_code ec;
+    lock_info info = inspect(path, template_text, opts, ec);
+    if (ec) {
+        std::string what = "Couldn't inspect lock file '" + path + "'";
+        if (ec == error::invalid_template) {
+            content_template tmpl;
+            std::string why;
+            tmpl.parse(template_text, why);
+            what += " (content template '" + template_text + "': " + why + ")";
+        }
+        throw boost::system::system_error(ec, what);
+    }
+    return info;
+}
+
+} // namespace lockfile
+} // namespace zc

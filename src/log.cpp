@@ -1,0 +1,64 @@
+// Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
+
+#include "log.hpp"
+
+#include "record.hpp"
+
+#include <boost/log/sources/record_ostream.hpp>
+#include <boost/log/sources/severity_channel_logger.hpp>
+#include <boost/log/trivial.hpp>
+
+namespace zc {
+namespace lockfile {
+namespace detail {
+
+namespace {
+
+using severity = boost::log::trivial::severity_level;
+using logger_type = boost::log::sources::severity_channel_logger_mt<severity, std::string>;
+
+logger_type& logger()
+{
+    static logger_type instance(boost::log::keywords::channel = std::string("zc.lockfile"));
+    return instance;
+}
+
+void emit(severity level, const std::string& message)
+{
+    try {
+        BOOST_LOG_SEV(logger(), level) << message;
+    } catch (...) {
+        // A failing sink must not turn a lock result into a different error.
+    }
+}
+
+} // namespace
+
+void log_lock_failed(const std::string& path, std::string_view head)
+{
+    emit(severity::error, "Error locking file " + sanitize(path) + "; pid=" + holder_for_log(head));
+}
+
+void log_stale_taken_over(const std::string& path, long long pid, bool pid_reused)
+{
+    emit(severity::warning, "Stale lock file " + sanitize(path) + ": pid=" + std::to_string(pid) +
+                                (pid_reused ? " now belongs to a process started after the record was written"
+                                            : " is no longer running") +
+                                "; taking it over");
+}
+
+void log_other_host(const std::string& path, long long pid, const std::string& host)
+{
+    emit(severity::info, "Lock file " + sanitize(path) + " holds a record of pid=" + std::to_string(pid) +
+                             " on host " + sanitize(host) + "; a record from another host is never called stale");
+}
+
+void log_clear_failed(const std::string& path, const boost::system::error_code& ec)
+{
+    emit(severity::warning, "Couldn't clear the record in lock file " + sanitize(path) + ": " +
+                                sanitize(ec.message()) + "; released the lock all the same");
+}
+
+} // namespace detail
+} // namespace lockfile
+} // namespace zc

@@ -1,0 +1,30 @@
+// Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
+// Reporting through Boost.Log's global core: channel "zc.lockfile", boost::log::trivial severity.
+// The library only emits records; sinks and filters are the application's business.
+#ifndef ZC_LOCKFILE_SRC_LOG_HPP
+#define ZC_LOCKFILE_SRC_LOG_HPP
+
+#include <boost/system/error_code.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace zc {
+namespace lockfile {
+namespace detail {
+
+// error: "Error locking file <path>; pid=<holder>", the seed's message. head is the holder's
+// file's first bytes.
+void log_lock_failed(const std::string& path, std::string_view head);
+// warning: a dead writer's record found by the new holder.
+void log_stale_taken_over(const std::string& path, long long pid, bool pid_reused);
+// info: a surviving record from another host, which is never called stale.
+void log_other_host(const std::string& path, long long pid, const std::string& host);
+// warning: close() could not blank the record (the lock was released all the same).
+void log_clear_failed(const std::string& path, const boost::system::error_code& ec);
+
+} // namespace detail
+} // namespace lockfile
+} // namespace zc
+
+#endif

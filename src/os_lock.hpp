@@ -1,0 +1,93 @@
+// Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
+// The platform seam: opening the lock file and the kernel locks on it. Nothing here knows about
+// records, the registry or logging.
+#ifndef ZC_LOCKFILE_SRC_OS_LOCK_HPP
+#define ZC_LOCKFILE_SRC_OS_LOCK_HPP
+
+#include <boost/interprocess/sync/file_lock.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace zc {
+namespace lockfile {
+namespace detail {
+
+using handle = int;
+constexpr handle invalid_handle = -1;
+
+// Identifies a file independently of the path that names it.
+struct file_id {
+    std::uint64_t dev = 0;
+    std::uint64_t ino = 0;
+    friend bool operator==(const file_id& a, const file_id& b) noexcept { return a.dev == b.dev && a.ino == b.ino; }
+};
+
+struct file_facts {
+    file_id id;
+    bool regular = false;
+    const char* kind = "file";  // what is at the path, for messages ("a directory", "a FIFO", ...)
+    std::int64_t mtime_ns = 0;  // modification time, ns since the epoch
+};
+
+enum class open_mode { create_read_write, read_only };
+
+// Opens path close-on-exec and without blocking on a FIFO; without following a final symbolic
+// link unless follow is true. A symbolic link refused that way reports error::symbolic_link.
+handle open_file(const std::string& path, open_mode mode, bool follow, boost::system::error_code& ec) noexcept;
+bool stat_handle(handle h, file_facts& out, boost::system::error_code& ec) noexcept;
+// false with ec cleared when nothing is at the path.
+bool stat_path(const std::string& path, bool follow, file_facts& out, boost::system::error_code& ec) noexcept;
+void close_handle(handle h) noexcept;
+
+// Reads up to n bytes at offset; returns how many were read (0 on error, with ec set).
+std::size_t read_at(handle h, char* buf, std::size_t n, std::uint64_t offset, boost::system::error_code& ec) noexcept;
+void write_at(handle h, const char* buf, std::size_t n, std::uint64_t offset, boost::system::error_code& ec) noexcept;
+void truncate_to(handle h, std::uint64_t size, boost::system::error_code& ec) noexcept;
+
+enum class lock_result { acquired, busy, failed };
+
+// Both kernel lock families on one open file: flock on the caller's descriptor (it excludes
+// flock users such as Python's zc.lockfile and flock(1)) and boost::interprocess::file_lock, a
+// POSIX record lock (it excludes fcntl users such as other file_lock holders). Neither family
+// excludes the other on Linux, so a lock is held only when both are.
+class os_lock {
+public:
+    os_lock() noexcept = default;
+    os_lock(const os_lock&) = delete;
+    os_lock& operator=(const os_lock&) = delete;
+
+    // Tries both families on h, which must stay open while the lock is held.
+    lock_result try_lock(handle h, const file_id& id, boost::system::error_code& ec) noexcept;
+    // Releases both families explicitly, so that a forked child holding a copy of h keeps nothing.
+    void unlock(handle h) noexcept;
+    // Gives up the record-lock descriptor without unlocking: for a forked child's copy.
+    void abandon() noexcept;
+
+private:
+    boost::interprocess::file_lock record_lock_;
+};
+
+// What the kernel says about who holds the file, without taking anything.
+struct kernel_holder {
+    bool locked = false;
+    enum class kind { none, flock, posix, ofd } family = kind::none;
+    long long pid = 0;
+};
+kernel_holder probe_holder(handle h, const file_id& id) noexcept;
+
+// Process facts for stale detection.
+long long current_pid() noexcept;
+std::string host_name();
+enum class process_state { running, gone, unknown };
+process_state probe_process(long long pid) noexcept;
+// Start time of a running process in ns since the epoch; false where it cannot be told.
+bool process_start_time(long long pid, std::int64_t& ns_since_epoch) noexcept;
+
+} // namespace detail
+} // namespace lockfile
+} // namespace zc
+
+#endif

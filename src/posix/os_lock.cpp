@@ -1,0 +1,336 @@
+// Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
+// POSIX implementation of the platform seam.
+
+#include "../os_lock.hpp"
+
+#include <zc/lockfile/error.hpp>
+
+#include <boost/interprocess/exceptions.hpp>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+namespace zc {
+namespace lockfile {
+namespace detail {
+
+namespace {
+
+// boost::interprocess::file_lock opens its own descriptor without O_CLOEXEC and offers no access
+// to it. A child that execs would then keep the lock file open, so the descriptor must be marked
+// close-on-exec, and only the descriptor itself lets us do that (scanning /proc/self/fd on every
+// acquisition would cost more than the whole lock cycle). An explicit instantiation may name a
+// private member (C++17 [temp.spec]/6), which gives exactly that access; if a future Boost renames
+// the member, this stops compiling rather than misbehaving.
+using ipc_handle = boost::interprocess::file_handle_t;
+template <ipc_handle boost::interprocess::file_lock::*Member> struct file_lock_handle_access {
+    friend ipc_handle file_lock_handle(const boost::interprocess::file_lock& l) noexcept { return l.*Member; }
+};
+template struct file_lock_handle_access<&boost::interprocess::file_lock::m_file_hnd>;
+ipc_handle file_lock_handle(const boost::interprocess::file_lock& l) noexcept;
+
+boost::system::error_code errno_code(int e) noexcept
+{
+    return boost::system::error_code(e, boost::system::system_category());
+}
+
+const char* kind_of(mode_t mode) noexcept
+{
+    if (S_ISREG(mode)) return "a regular file";
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISSOCK(mode)) return "a socket";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISLNK(mode)) return "a symbolic link";
+    return "not a regular file";
+}
+
+void fill(const struct stat& st, file_facts& out) noexcept
+{
+    out.id.dev = static_cast<std::uint64_t>(st.st_dev);
+    out.id.ino = static_cast<std::uint64_t>(st.st_ino);
+    out.regular = S_ISREG(st.st_mode);
+    out.kind = kind_of(st.st_mode);
+    out.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+} // namespace
+
+handle open_file(const std::string& path, open_mode mode, bool follow, boost::system::error_code& ec) noexcept
+{
+    ec.clear();
+    if (path.empty()) {
+        ec = make_error_code(error::empty_path);
+        return invalid_handle;
+    }
+    // O_NONBLOCK: opening a FIFO must not wait for a writer. It has no effect on regular files.
+    int flags = O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW);
+    flags |= mode == open_mode::create_read_write ? (O_RDWR | O_CREAT) : O_RDONLY;
+    for (;;) {
+        const int fd = ::open(path.c_str(), flags, 0644);
+        if (fd >= 0) return fd;
+        if (errno == EINTR) continue;  // a signal during open (NFS, FUSE): simply try again
+        const int e = errno;
+        struct stat st;
+        if (e == ELOOP && !follow && ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+            ec = make_error_code(error::symbolic_link);
+        else
+            ec = errno_code(e);
+        return invalid_handle;
+    }
+}
+
+bool stat_handle(handle h, file_facts& out, boost::system::error_code& ec) noexcept
+{
+    struct stat st;
+    if (::fstat(h, &st) != 0) {
+        ec = errno_code(errno);
+        return false;
+    }
+    ec.clear();
+    fill(st, out);
+    return true;
+}
+
+bool stat_path(const std::string& path, bool follow, file_facts& out, boost::system::error_code& ec) noexcept
+{
+    ec.clear();
+    if (path.empty()) {
+        ec = make_error_code(error::empty_path);
+        return false;
+    }
+    struct stat st;
+    if ((follow ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st)) != 0) {
+        if (errno != ENOENT) ec = errno_code(errno);
+        return false;
+    }
+    fill(st, out);
+    return true;
+}
+
+void close_handle(handle h) noexcept
+{
+    // No retry on EINTR: on Linux the descriptor is released even when close reports EINTR.
+    if (h != invalid_handle) ::close(h);
+}
+
+std::size_t read_at(handle h, char* buf, std::size_t n, std::uint64_t offset, boost::system::error_code& ec) noexcept
+{
+    ec.clear();
+    std::size_t done = 0;
+    while (done < n) {
+        const ssize_t r = ::pread(h, buf + done, n - done, static_cast<off_t>(offset + done));
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            ec = errno_code(errno);
+            return 0;
+        }
+        if (r == 0) break;
+        done += static_cast<std::size_t>(r);
+    }
+    return done;
+}
+
+void write_at(handle h, const char* buf, std::size_t n, std::uint64_t offset, boost::system::error_code& ec) noexcept
+{
+    ec.clear();
+    std::size_t done = 0;
+    while (done < n) {
+        const ssize_t r = ::pwrite(h, buf + done, n - done, static_cast<off_t>(offset + done));
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            ec = errno_code(errno);
+            return;
+        }
+        done += static_cast<std::size_t>(r);
+    }
+}
+
+void truncate_to(handle h, std::uint64_t size, boost::system::error_code& ec) noexcept
+{
+    ec.clear();
+    while (::ftruncate(h, static_cast<off_t>(size)) != 0) {
+        if (errno == EINTR) continue;
+        ec = errno_code(errno);
+        return;
+    }
+}
+
+lock_result os_lock::try_lock(handle h, const file_id& id, boost::system::error_code& ec) noexcept
+{
+    ec.clear();
+    // 1. flock, owned by our open file description.
+    while (::flock(h, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EINTR) continue;
+        if (errno == EWOULDBLOCK) return lock_result::busy;
+        ec = errno_code(errno);
+        return lock_result::failed;
+    }
+    // 2. The POSIX record lock through boost::interprocess::file_lock. It opens the file again by
+    // name; /proc/self/fd/N names exactly the inode h holds, whatever happened to the path since.
+    // Elsewhere it gets the path of h's inode as "/dev/fd/N" (a dup on the BSDs and macOS).
+    char name[48];
+#if defined(__linux__)
+    std::snprintf(name, sizeof name, "/proc/self/fd/%d", h);
+#else
+    std::snprintf(name, sizeof name, "/dev/fd/%d", h);
+#endif
+    try {
+        boost::interprocess::file_lock l(name);
+        const ipc_handle fd = file_lock_handle(l);
+        if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+            ec = errno_code(errno);
+        } else {
+            struct stat st;
+            if (::fstat(fd, &st) != 0) {
+                ec = errno_code(errno);
+            } else if (static_cast<std::uint64_t>(st.st_dev) != id.dev || static_cast<std::uint64_t>(st.st_ino) != id.ino) {
+                ec = make_error_code(error::file_replaced);
+            } else if (l.try_lock()) {
+                record_lock_.swap(l);
+                return lock_result::acquired;
+            } else {
+                ::flock(h, LOCK_UN);
+                return lock_result::busy;
+            }
+        }
+    } catch (const boost::interprocess::interprocess_exception& e) {
+        const int native = e.get_native_error();
+        ec = errno_code(native != 0 ? native : EIO);
+    }
+    ::flock(h, LOCK_UN);
+    return lock_result::failed;
+}
+
+void os_lock::unlock(handle h) noexcept
+{
+    ::flock(h, LOCK_UN);
+    // Closing the record-lock descriptor releases this process's record locks on the file; an
+    // explicit unlock first would cost a system call and change nothing.
+    abandon();
+}
+
+void os_lock::abandon() noexcept
+{
+    boost::interprocess::file_lock none;
+    record_lock_.swap(none);
+}  // `none` now owns the descriptor and closes it here
+
+kernel_holder probe_holder(handle h, const file_id& id) noexcept
+{
+    kernel_holder out;
+    // Record locks (and OFD locks, reported with pid -1) through F_GETLK, which takes nothing.
+    struct flock fl;
+    std::memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (::fcntl(h, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK) {
+        out.locked = true;
+        out.family = fl.l_pid > 0 ? kernel_holder::kind::posix : kernel_holder::kind::ofd;
+        out.pid = fl.l_pid > 0 ? fl.l_pid : 0;
+        return out;
+    }
+#if defined(__linux__)
+    // flock holders: /proc/locks lines read "N: FLOCK ADVISORY WRITE PID MAJ:MIN:INODE 0 EOF",
+    // with the device numbers in hex; waiters are marked "->" and are skipped.
+    std::ifstream in("/proc/locks");
+    std::string line;
+    char want[64];
+    std::snprintf(want, sizeof want, "%02x:%02x:%llu", major(static_cast<dev_t>(id.dev)), minor(static_cast<dev_t>(id.dev)),
+                  static_cast<unsigned long long>(id.ino));
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string index, type, mode, access, pid, where;
+        fields >> index >> type;
+        if (type == "->") continue;
+        fields >> mode >> access >> pid >> where;
+        if (type != "FLOCK" || where != want) continue;
+        out.locked = true;
+        out.family = kernel_holder::kind::flock;
+        out.pid = std::strtoll(pid.c_str(), nullptr, 10);
+        return out;
+    }
+#else
+    (void)id;
+#endif
+    return out;
+}
+
+long long current_pid() noexcept { return static_cast<long long>(::getpid()); }
+
+std::string host_name()
+{
+    char buf[256];
+    if (::gethostname(buf, sizeof buf) != 0) return std::string();
+    buf[sizeof buf - 1] = '\0';
+    return std::string(buf);
+}
+
+process_state probe_process(long long pid) noexcept
+{
+    if (pid <= 0 || pid > static_cast<long long>(std::numeric_limits<pid_t>::max())) return process_state::unknown;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0) return process_state::running;
+    if (errno == EPERM) return process_state::running;  // it exists; it is just not ours to signal
+    if (errno == ESRCH) return process_state::gone;
+    return process_state::unknown;
+}
+
+bool process_start_time(long long pid, std::int64_t& ns_since_epoch) noexcept
+{
+#if defined(__linux__)
+    try {
+        // Field 22 of /proc/PID/stat is the start time in clock ticks after boot; fields are
+        // counted after the command name's closing parenthesis, since the name may hold spaces.
+        std::ifstream stat_file("/proc/" + std::to_string(pid) + "/stat");
+        std::string text((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+        const auto paren = text.rfind(')');
+        if (paren == std::string::npos) return false;
+        std::istringstream fields(text.substr(paren + 1));
+        std::string field;
+        unsigned long long ticks = 0;
+        for (int n = 3; fields >> field; ++n) {
+            if (n == 22) {
+                ticks = std::strtoull(field.c_str(), nullptr, 10);
+                break;
+            }
+        }
+        if (ticks == 0) return false;
+        std::ifstream boot("/proc/stat");
+        std::string key;
+        long long btime = 0;
+        while (boot >> key) {
+            if (key == "btime") {
+                boot >> btime;
+                break;
+            }
+        }
+        const long hz = ::sysconf(_SC_CLK_TCK);
+        if (btime <= 0 || hz <= 0) return false;
+        ns_since_epoch = btime * 1000000000LL + static_cast<std::int64_t>(ticks) * (1000000000LL / hz);
+        return true;
+    } catch (...) {
+        return false;
+    }
+#else
+    (void)pid;
+    (void)ns_since_epoch;
+    return false;
+#endif
+}
+
+} // namespace detail
+} // namespace lockfile
+} // namespace zc

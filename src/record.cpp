@@ -1,0 +1,197 @@
+// Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
+
+#include "record.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <limits>
+
+namespace zc {
+namespace lockfile {
+namespace detail {
+
+bool content_template::parse(std::string_view text, std::string& why)
+{
+    parts_.clear();
+    uses_hostname_ = false;
+    std::string literal;
+    auto flush = [&] {
+        if (!literal.empty()) parts_.push_back(part{kind::literal, literal});
+        literal.clear();
+    };
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '{' && i + 1 < text.size() && text[i + 1] == '{') {
+            literal += '{';
+            ++i;
+        } else if (c == '}' && i + 1 < text.size() && text[i + 1] == '}') {
+            literal += '}';
+            ++i;
+        } else if (c == '}') {
+            why = "stray '}' at offset " + std::to_string(i);
+            return false;
+        } else if (c == '{') {
+            const auto close = text.find_first_of("{}", i + 1);
+            if (close == std::string_view::npos || text[close] != '}') {
+                why = "unclosed '{' at offset " + std::to_string(i);
+                return false;
+            }
+            const std::string_view field = text.substr(i + 1, close - i - 1);
+            flush();
+            if (field == "pid") {
+                parts_.push_back(part{kind::pid, {}});
+            } else if (field == "hostname") {
+                parts_.push_back(part{kind::hostname, {}});
+                uses_hostname_ = true;
+            } else {
+                why = "unknown field '{" + std::string(field) + "}' at offset " + std::to_string(i) +
+                      " (known: {pid}, {hostname})";
+                return false;
+            }
+            i = close;
+        } else {
+            literal += c;
+        }
+    }
+    flush();
+    return true;
+}
+
+std::string content_template::expand(long long pid, std::string_view hostname) const
+{
+    std::string out(1, ' ');
+    for (const part& p : parts_) {
+        switch (p.what) {
+        case kind::literal: out += p.text; break;
+        case kind::pid: out += std::to_string(pid); break;
+        case kind::hostname: out += hostname; break;
+        }
+    }
+    out += '\n';
+    return out;
+}
+
+parsed_record content_template::match(std::string_view line) const
+{
+    parsed_record r;
+    std::size_t at = 0;
+    for (std::size_t n = 0; n < parts_.size(); ++n) {
+        const part& p = parts_[n];
+        if (p.what == kind::literal) {
+            if (line.compare(at, p.text.size(), p.text) != 0) return parsed_record();
+            at += p.text.size();
+            continue;
+        }
+        // A field runs up to the next literal's first occurrence, or to the end of the line.
+        std::size_t end = line.size();
+        if (n + 1 < parts_.size() && parts_[n + 1].what == kind::literal) {
+            end = line.find(parts_[n + 1].text, at);
+            if (end == std::string_view::npos) return parsed_record();
+        } else if (n + 1 < parts_.size()) {
+            return parsed_record();  // two adjacent fields cannot be told apart
+        }
+        const std::string_view value = line.substr(at, end - at);
+        if (value.empty()) return parsed_record();
+        if (p.what == kind::pid) {
+            bool digits = true;
+            for (std::size_t k = (value[0] == '-' ? 1 : 0); k < value.size(); ++k)
+                digits = digits && value[k] >= '0' && value[k] <= '9';
+            if (!digits || value == "-") return parsed_record();
+            const std::string number(value);
+            errno = 0;
+            const long long pid = std::strtoll(number.c_str(), nullptr, 10);
+            if (errno == ERANGE) return parsed_record();
+            if (r.has_pid && r.pid != pid) return parsed_record();
+            r.has_pid = true;
+            r.pid = pid;
+        } else {
+            if (r.has_hostname && r.hostname != value) return parsed_record();
+            r.has_hostname = true;
+            r.hostname = std::string(value);
+        }
+        at = end;
+    }
+    if (at != line.size()) return parsed_record();
+    r.matched = true;
+    return r;
+}
+
+std::string_view record_line(std::string_view head) noexcept
+{
+    if (head.size() <= 1) return std::string_view();
+    std::string_view line = head.substr(1);
+    const auto newline = line.find('\n');
+    if (newline != std::string_view::npos) line = line.substr(0, newline);
+    const char* space = " \t\r\v\f";
+    const auto first = line.find_first_not_of(space);
+    if (first == std::string_view::npos) return std::string_view();
+    const auto last = line.find_last_not_of(space);
+    return line.substr(first, last - first + 1);
+}
+
+std::string holder_for_log(std::string_view head)
+{
+    const std::string_view line = record_line(head);
+    if (line.empty()) return "UNKNOWN";
+    return sanitize(line.substr(0, holder_report_limit));
+}
+
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i] (2 to 4), or 0 if there is none.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept
+{
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char b = byte(i);
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (b >= 0xC2 && b <= 0xDF) len = 2;
+    else if (b >= 0xE0 && b <= 0xEF) { len = 3; if (b == 0xE0) lo = 0xA0; if (b == 0xED) hi = 0x9F; }
+    else if (b >= 0xF0 && b <= 0xF4) { len = 4; if (b == 0xF0) lo = 0x90; if (b == 0xF4) hi = 0x8F; }
+    else return 0;
+    if (i + len > s.size()) return 0;
+    if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+    for (std::size_t k = 2; k < len; ++k)
+        if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+    return len;
+}
+
+} // namespace
+
+std::string sanitize(std::string_view text)
+{
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 && c < 0x7F) {
+            out += text[i++];
+        } else if (c >= 0x80) {
+            const std::size_t len = utf8_sequence(text, i);
+            // C1 controls (U+0080..U+009F, encoded C2 80..C2 9F) are control characters too.
+            if (len == 0 || (len == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0)) {
+                out += '?';
+                i += (len == 0 ? 1 : len);
+            } else {
+                out.append(text.substr(i, len));
+                i += len;
+            }
+        } else {
+            out += '?';
+            ++i;
+        }
+    }
+    return out;
+}
+
+std::string blank_record(std::size_t size)
+{
+    if (size == 0) return std::string();
+    std::string out(size - 1, ' ');
+    out += '\n';
+    return out;
+}
+
+} // namespace detail
+} // namespace lockfile
+} // namespace zc
