@@ -1,0 +1,34 @@
+// Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
+// A peer that uses boost::interprocess::file_lock alone (a POSIX record lock), as other programs
+// of the Boost ecosystem do.
+//
+//   boost_peer PATH    (the file must exist)
+// prints "locked" and holds the lock until end of input, or prints "busy" and exits 3.
+
+#include <boost/interprocess/sync/file_lock.hpp>
+
+#include <iostream>
+#include <string>
+
+int main(int argc, char** argv)
+{
+    if (argc != 2) {
+        std::cerr << "usage: boost_peer PATH\n";
+        return 2;
+    }
+    try {
+        boost::interprocess::file_lock lock(argv[1]);
+        if (!lock.try_lock()) {
+            std::cout << "busy" << std::endl;
+            return 3;
+        }
+        std::cout << "locked" << std::endl;
+        std::string line;
+        std::getline(std::cin, line);
+        lock.unlock();
+    } catch (const std::exception& e) {
+        std::cout << "error " << e.what() << std::endl;
+        return 4;
+    }
+    return 0;
+}

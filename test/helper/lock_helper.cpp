@@ -1,0 +1,81 @@
+// Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
+// The library in another process, driven by a test through stdin/stdout.
+//
+//   lock_helper lock|simple PATH [TEMPLATE]
+// prints "locked <pid>" (then obeys commands), or "busy" (exit 3), or "error <what>" (exit 4).
+// Commands, one per line: "close" (prints "closed"), "spawn" (starts /bin/sleep 600, prints its
+// pid), "fork-exit" (a forked child destroys its copy and exits; prints "forked <status>").
+// At end of input the lock is released by the destructor.
+
+#include <zc/lockfile.hpp>
+
+#include "../support/log_capture.hpp"
+
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+int main(int argc, char** argv)
+{
+    if (argc < 3) {
+        std::cerr << "usage: lock_helper lock|simple PATH [TEMPLATE]\n";
+        return 2;
+    }
+    // Boost.Log's default sink would write the library's records to stdout, which is how this
+    // helper talks to the test: send them to stderr instead.
+    class to_stderr : public boost::log::sinks::basic_sink_backend<boost::log::sinks::synchronized_feeding> {
+    public:
+        void consume(const boost::log::record_view& rec)
+        {
+            if (auto m = boost::log::extract<std::string>("Message", rec)) std::cerr << "lock_helper log: " << *m << std::endl;
+        }
+    };
+    boost::log::core::get()->add_sink(
+        boost::make_shared<boost::log::sinks::synchronous_sink<to_stderr>>(boost::make_shared<to_stderr>()));
+
+    const std::string mode = argv[1];
+    std::unique_ptr<zc::lockfile::SimpleLockFile> lock;
+    try {
+        if (mode == "simple")
+            lock = std::make_unique<zc::lockfile::SimpleLockFile>(argv[2]);
+        else
+            lock = std::make_unique<zc::lockfile::LockFile>(argv[2], argc > 3 ? argv[3] : "{pid}");
+    } catch (const zc::lockfile::LockError&) {
+        std::cout << "busy" << std::endl;
+        return 3;
+    } catch (const std::exception& e) {
+        std::cout << "error " << e.what() << std::endl;
+        return 4;
+    }
+    std::cout << "locked " << ::getpid() << std::endl;
+    std::string command;
+    while (std::getline(std::cin, command)) {
+        if (command == "close") {
+            lock->close();
+            std::cout << "closed" << std::endl;
+        } else if (command == "spawn") {
+            pid_t child = 0;
+            char sleep_path[] = "/bin/sleep";
+            char seconds[] = "600";
+            char* args[] = {sleep_path, seconds, nullptr};
+            if (::posix_spawn(&child, sleep_path, nullptr, nullptr, args, environ) != 0) return 5;
+            std::cout << child << std::endl;
+        } else if (command == "fork-exit") {
+            const pid_t child = ::fork();
+            if (child == 0) {
+                lock.reset();  // the child's copy: closes, must not unlock the parent's lock
+                ::_exit(0);
+            }
+            int status = 0;
+            ::waitpid(child, &status, 0);
+            std::cout << "forked " << status << std::endl;
+        }
+    }
+    return 0;
+}

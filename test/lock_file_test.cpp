@@ -1,0 +1,227 @@
+// Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
+// LockFile and SimpleLockFile inside one process: the seed's story, same-process exclusion by
+// device and inode, threads, moves.
+#define BOOST_TEST_MODULE lock_file
+#include <boost/test/unit_test.hpp>
+
+#include "support/fixture.hpp"
+
+#include <zc/lockfile.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace zl = zc::lockfile;
+using zc_test::read_file;
+using zc_test::temp_dir;
+using zc_test::write_file;
+
+static const std::string own_record = " " + std::to_string(::getpid()) + "\n";
+
+BOOST_AUTO_TEST_CASE(seed_story_lock_fail_close_relock_file_left_behind)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::LockFile lock(path);
+    BOOST_TEST(lock.is_locked());
+    BOOST_TEST(lock.path() == path);
+    BOOST_TEST(std::filesystem::exists(path));
+    BOOST_CHECK_THROW(zl::LockFile again(path), zl::LockError);
+    lock.close();
+    BOOST_TEST(!lock.is_locked());
+    BOOST_TEST(std::filesystem::exists(path));  // left behind
+    lock.close();                               // a second close does nothing
+    zl::LockFile relocked(path);
+    BOOST_TEST(relocked.is_locked());
+}
+
+BOOST_AUTO_TEST_CASE(lock_error_is_a_system_error_naming_the_path)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::LockFile lock(path);
+    try {
+        zl::LockFile again(path);
+        BOOST_FAIL("the second lock was granted");
+    } catch (const zl::LockError& e) {
+        const boost::system::system_error& base = e;
+        BOOST_TEST(std::string(base.what()).find("Couldn't lock '" + path + "'") != std::string::npos);
+        BOOST_TEST((e.code() == zl::error::locked));
+        BOOST_TEST(e.path() == path);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(error_code_form_reports_busy_without_throwing)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    boost::system::error_code ec;
+    zl::LockFile lock(path, ec);
+    BOOST_TEST(!ec);
+    BOOST_TEST(lock.is_locked());
+    zl::SimpleLockFile again(path, ec);
+    BOOST_TEST((ec == zl::error::locked));
+    BOOST_TEST((ec == boost::system::errc::resource_unavailable_try_again));
+    BOOST_TEST(!again.is_locked());
+    lock.close();
+    zl::SimpleLockFile third(path, ec);
+    BOOST_TEST(!ec);  // cleared on success
+    BOOST_TEST(third.is_locked());
+}
+
+BOOST_AUTO_TEST_CASE(creates_missing_file_with_mode_0644_before_umask)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    const mode_t old = ::umask(0);
+    {
+        zl::SimpleLockFile lock(path);
+    }
+    ::umask(old);
+    struct stat st;
+    BOOST_REQUIRE(::stat(path.c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 07777) == 0644u);
+}
+
+BOOST_AUTO_TEST_CASE(two_spellings_of_one_file_are_one_lock)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    std::filesystem::create_directory(dir / "sub");
+    std::filesystem::create_directory_symlink(dir.path, dir / "alias");
+    zl::LockFile lock(path);
+    BOOST_CHECK_THROW(zl::LockFile{dir / "sub/../lock"}, zl::LockError);
+    BOOST_CHECK_THROW(zl::LockFile{dir / "./lock"}, zl::LockError);
+    BOOST_CHECK_THROW(zl::LockFile{dir / "alias/lock"}, zl::LockError);
+    std::filesystem::create_hard_link(path, dir / "hardlink");
+    BOOST_CHECK_THROW(zl::SimpleLockFile{dir / "hardlink"}, zl::LockError);
+    // A relative spelling too.
+    const auto cwd = std::filesystem::current_path();
+    std::filesystem::current_path(dir.path);
+    BOOST_CHECK_THROW(zl::SimpleLockFile{"lock"}, zl::LockError);
+    std::filesystem::current_path(cwd);
+}
+
+BOOST_AUTO_TEST_CASE(simple_and_full_lock_files_exclude_each_other)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    {
+        zl::SimpleLockFile simple(path);
+        BOOST_CHECK_THROW(zl::LockFile{path}, zl::LockError);
+        BOOST_CHECK_THROW(zl::SimpleLockFile{path}, zl::LockError);
+    }
+    zl::LockFile full(path);
+    BOOST_CHECK_THROW(zl::SimpleLockFile{path}, zl::LockError);
+}
+
+BOOST_AUTO_TEST_CASE(another_thread_is_refused)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::LockFile lock(path);
+    bool refused = false;
+    std::thread([&] {
+        try {
+            zl::LockFile other(path);
+        } catch (const zl::LockError&) {
+            refused = true;
+        }
+    }).join();
+    BOOST_TEST(refused);
+}
+
+// The Python original's test: 50 threads busy-retrying the lock and incrementing a counter end at
+// exactly 50, and while each holds it the file holds exactly its one record.
+BOOST_AUTO_TEST_CASE(fifty_threads_increment_a_counter_exactly)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    const std::string counter = dir / "counter";
+    write_file(counter, "0");
+    std::atomic<int> bad_records{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 50; ++t) {
+        threads.emplace_back([&] {
+            for (;;) {
+                boost::system::error_code ec;
+                zl::LockFile lock(path, ec);
+                if (ec == zl::error::locked) {
+                    std::this_thread::yield();
+                    continue;
+                }
+                if (ec || lock.read_contents() != own_record) ++bad_records;
+                const int value = std::stoi(read_file(counter));
+                std::this_thread::yield();  // widen the window a lost update would need
+                write_file(counter, std::to_string(value + 1));
+                return;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    BOOST_TEST(read_file(counter) == "50");
+    BOOST_TEST(bad_records.load() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(moves_transfer_the_lock)
+{
+    static_assert(!std::is_copy_constructible<zl::LockFile>::value, "not copyable");
+    static_assert(std::is_nothrow_move_constructible<zl::LockFile>::value, "movable");
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::LockFile a(path);
+    zl::LockFile b(std::move(a));
+    BOOST_TEST(!a.is_locked());
+    BOOST_TEST(b.is_locked());
+    BOOST_TEST(b.path() == path);
+    BOOST_CHECK_THROW(zl::LockFile{path}, zl::LockError);
+    zl::LockFile c;
+    BOOST_TEST(!c.is_locked());
+    c = std::move(b);
+    BOOST_TEST(c.is_locked());
+    BOOST_CHECK_THROW(zl::LockFile{path}, zl::LockError);
+    // Move-assigning over a held lock releases the old one.
+    const std::string other = dir / "other";
+    zl::LockFile d(other);
+    d = std::move(c);
+    zl::LockFile other_again(other);
+    BOOST_TEST(other_again.is_locked());
+    BOOST_CHECK_THROW(zl::LockFile{path}, zl::LockError);
+}
+
+BOOST_AUTO_TEST_CASE(destructor_releases)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    { zl::LockFile lock(path); }
+    zl::LockFile again(path);
+    BOOST_TEST(again.is_locked());
+}
+
+BOOST_AUTO_TEST_CASE(read_contents_reads_through_the_held_descriptor)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::LockFile lock(path);
+    BOOST_TEST(lock.read_contents() == own_record);
+    BOOST_TEST(lock.read_contents(2) == own_record.substr(0, 2));
+    lock.close();
+    BOOST_CHECK_THROW(lock.read_contents(), boost::system::system_error);
+}
+
+BOOST_AUTO_TEST_CASE(many_files_held_at_once_are_independent)
+{
+    temp_dir dir;
+    std::vector<zl::LockFile> locks;
+    for (int i = 0; i < 100; ++i) locks.emplace_back(dir / ("lock" + std::to_string(i)));
+    for (int i = 0; i < 100; ++i) BOOST_CHECK_THROW(zl::SimpleLockFile{dir / ("lock" + std::to_string(i))}, zl::LockError);
+    locks.erase(locks.begin() + 50);
+    zl::SimpleLockFile freed(dir / "lock50");
+    BOOST_TEST(freed.is_locked());
+}

@@ -1,0 +1,78 @@
+// Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
+// Shared test fixtures: a private temporary directory, file helpers, the helper programs' paths.
+#ifndef ZC_LOCKFILE_TEST_FIXTURE_HPP
+#define ZC_LOCKFILE_TEST_FIXTURE_HPP
+
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+
+#include <unistd.h>
+
+namespace zc_test {
+
+// A fresh directory of our own, removed with everything in it at the end of the test.
+struct temp_dir {
+    std::string path;
+
+    temp_dir()
+    {
+        const char* base = std::getenv("TMPDIR");
+        std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/zc_lockfile_test.XXXXXX";
+        if (::mkdtemp(&pattern[0]) == nullptr) throw std::runtime_error("mkdtemp failed");
+        path = std::filesystem::canonical(pattern).string();
+    }
+    ~temp_dir()
+    {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    std::string operator/(const std::string& name) const { return path + "/" + name; }
+};
+
+inline std::string read_file(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+inline void write_file(const std::string& path, const std::string& data)
+{
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << data;
+}
+
+// Paths of the helper programs, given on the test's command line by the Jamfile.
+inline std::string helper_arg(const std::string& name)
+{
+    const auto& suite = boost::unit_test::framework::master_test_suite();
+    for (int i = 1; i < suite.argc; ++i) {
+        if (std::filesystem::path(suite.argv[i]).filename() == name) return std::filesystem::absolute(suite.argv[i]).string();
+    }
+    throw std::runtime_error("the path of helper program " + name + " is missing from the command line");
+}
+inline std::string lock_helper() { return helper_arg("lock_helper"); }
+inline std::string boost_peer() { return helper_arg("boost_peer"); }
+
+// The Python original as installed by Debian (python3-zc.lockfile), for /usr/bin/python3.
+inline const char* python_peer_script()
+{
+    return "import sys, zc.lockfile\n"
+           "try:\n"
+           "    l = zc.lockfile.LockFile(sys.argv[1])\n"
+           "except zc.lockfile.LockError:\n"
+           "    print('busy', flush=True)\n"
+           "    sys.exit(3)\n"
+           "print('locked', flush=True)\n"
+           "sys.stdin.readline()\n"
+           "l.close()\n";
+}
+
+} // namespace zc_test
+
+#endif
