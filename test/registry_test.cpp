@@ -1,0 +1,123 @@
+// Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
+// The in-process registry and the OS lock layer, driven directly: the deferred close that keeps
+// a second descriptor from dropping the process's record lock. (Through the public API this path
+// is reached only in a race; here it is reached every time.)
+#define BOOST_TEST_MODULE registry
+#include <boost/test/unit_test.hpp>
+
+#include "support/fixture.hpp"
+#include "support/process.hpp"
+
+#include "../src/os_lock.hpp"
+#include "../src/registry.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace zd = zc::lockfile::detail;
+using namespace zc_test;
+
+namespace {
+struct opened {
+    zd::handle fd;
+    zd::file_facts facts;
+    explicit opened(const std::string& path)
+    {
+        boost::system::error_code ec;
+        fd = zd::open_file(path, zd::open_mode::create_read_write, false, ec);
+        BOOST_REQUIRE(!ec);
+        BOOST_REQUIRE(zd::stat_handle(fd, facts, ec));
+    }
+};
+bool is_open(zd::handle fd) { return ::fcntl(fd, F_GETFD) != -1; }
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_second_descriptor_of_a_held_file_is_closed_only_after_release)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    opened holder(path);
+    BOOST_REQUIRE(zd::registry::reserve(holder.facts.id, holder.fd, [](zd::handle) {}));
+    zd::os_lock lock;
+    boost::system::error_code ec;
+    BOOST_REQUIRE((lock.try_lock(holder.fd, holder.facts.id, ec) == zd::lock_result::acquired));
+
+    opened second(path);
+    BOOST_TEST((second.facts.id == holder.facts.id));
+    bool refused_with_holder = false;
+    BOOST_TEST(!zd::registry::reserve(second.facts.id, second.fd, [&](zd::handle h) { refused_with_holder = h == holder.fd; }));
+    BOOST_TEST(refused_with_holder);
+    zd::registry::close_unless_held(second.facts.id, second.fd);
+    BOOST_TEST(is_open(second.fd));                 // deferred, not closed
+    BOOST_TEST(probe_fcntl(path) == probe_busy);    // so the record lock is still held
+    BOOST_TEST(probe_flock(path) == probe_busy);
+
+    lock.unlock(holder.fd);
+    zd::registry::release(holder.facts.id, holder.fd);
+    BOOST_TEST(!is_open(second.fd));                // closed with the holder's descriptors
+    BOOST_TEST(!is_open(holder.fd));
+    BOOST_TEST(zd::registry::empty());
+    BOOST_TEST(probe_fcntl(path) == probe_acquired);
+}
+
+BOOST_AUTO_TEST_CASE(a_descriptor_of_a_file_not_held_is_closed_at_once)
+{
+    temp_dir dir;
+    opened f(dir / "lock");
+    zd::registry::close_unless_held(f.facts.id, f.fd);
+    BOOST_TEST(!is_open(f.fd));
+}
+
+BOOST_AUTO_TEST_CASE(registry_counts_what_is_held)
+{
+    temp_dir dir;
+    opened a(dir / "a"), b(dir / "b");
+    BOOST_TEST(zd::registry::size() == 0u);
+    BOOST_REQUIRE(zd::registry::reserve(a.facts.id, a.fd, [](zd::handle) {}));
+    BOOST_REQUIRE(zd::registry::reserve(b.facts.id, b.fd, [](zd::handle) {}));
+    BOOST_TEST(zd::registry::size() == 2u);
+    zd::registry::release(a.facts.id, a.fd);
+    zd::registry::release(b.facts.id, b.fd);
+    BOOST_TEST(zd::registry::empty());
+}
+
+BOOST_AUTO_TEST_CASE(os_lock_refuses_when_either_family_is_held_elsewhere)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    for (const char* family : {"flock", "fcntl"}) {
+        BOOST_TEST_CONTEXT(family)
+        {
+            int ready[2], done[2];
+            BOOST_REQUIRE(::pipe(ready) == 0);
+            BOOST_REQUIRE(::pipe(done) == 0);
+            const std::string which = family;
+            const pid_t child = ::fork();
+            if (child == 0) {
+                const int fd = ::open(path.c_str(), O_RDWR | O_CREAT, 0644);
+                struct flock fl{};
+                fl.l_type = F_WRLCK;
+                fl.l_whence = SEEK_SET;
+                const int rc = which == "flock" ? ::flock(fd, LOCK_EX) : ::fcntl(fd, F_SETLK, &fl);
+                char c = rc == 0 ? 'y' : 'n';
+                (void)!::write(ready[1], &c, 1);
+                (void)!::read(done[0], &c, 1);
+                ::_exit(0);
+            }
+            char c = 0;
+            BOOST_REQUIRE(::read(ready[0], &c, 1) == 1);
+            BOOST_REQUIRE(c == 'y');
+            opened f(path);
+            zd::os_lock lock;
+            boost::system::error_code ec;
+            BOOST_TEST((lock.try_lock(f.fd, f.facts.id, ec) == zd::lock_result::busy));
+            BOOST_TEST(!ec);
+            // A busy result leaves nothing held: the flock half is undone when the fcntl half fails.
+            (void)!::write(done[1], &c, 1);
+            ::waitpid(child, nullptr, 0);
+            BOOST_TEST(probe_flock(path) == probe_acquired);
+            zd::close_handle(f.fd);
+            for (int fd : {ready[0], ready[1], done[0], done[1]}) ::close(fd);
+        }
+    }
+}
