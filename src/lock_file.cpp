@@ -116,7 +116,7 @@ std::unique_ptr<lock_state> acquire(const std::string& path, const content_templ
     }
 
     ctx.step = "lock";
-    switch (state->lock.try_lock(fd, facts.id, ec)) {
+    switch (state->lock.try_lock(fd, path, facts.id, ec)) {
     case lock_result::acquired: break;
     case lock_result::busy:
         head = read_head(fd);  // a read through our own descriptor weakens nothing

@@ -59,8 +59,9 @@ public:
     os_lock(const os_lock&) = delete;
     os_lock& operator=(const os_lock&) = delete;
 
-    // Tries both families on h, which must stay open while the lock is held.
-    lock_result try_lock(handle h, const file_id& id, boost::system::error_code& ec) noexcept;
+    // Tries both families on h (opened from path, of file id), which must stay open while the
+    // lock is held.
+    lock_result try_lock(handle h, const std::string& path, const file_id& id, boost::system::error_code& ec) noexcept;
     // Releases both families explicitly, so that a forked child holding a copy of h keeps nothing.
     void unlock(handle h) noexcept;
     // Gives up the record-lock descriptor without unlocking: for a forked child's copy.

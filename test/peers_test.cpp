@@ -183,3 +183,26 @@ BOOST_AUTO_TEST_CASE(holder_killed_with_sigkill_frees_the_lock_at_once)
     zl::LockFile lock(path);
     BOOST_TEST(lock.is_locked());
 }
+
+// Without /proc (a chroot, a minimal container) the record lock is taken through the path, and
+// the lock still excludes both families.
+BOOST_AUTO_TEST_CASE(without_proc_the_lock_still_excludes_both_families)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    if (::geteuid() != 0) {
+        BOOST_TEST_MESSAGE("needs root for a private mount namespace: not run");
+        return;
+    }
+    child_process holder({"unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                          "mount -t tmpfs none /proc && test ! -e /proc/self && exec \"$0\" lock \"$1\"", lock_helper(),
+                          path});
+    const std::string line = holder.read_line();
+    BOOST_REQUIRE_MESSAGE(line.rfind("locked", 0) == 0, "holder said: " << line);
+    BOOST_TEST(probe_flock(path) == probe_busy);
+    BOOST_TEST(probe_fcntl(path) == probe_busy);
+    BOOST_CHECK_THROW(zl::LockFile{path}, zl::LockError);
+    holder.close_stdin();
+    BOOST_TEST(holder.exit_code() == 0);
+    BOOST_TEST(probe_fcntl(path) == probe_acquired);
+}

@@ -169,7 +169,21 @@ void truncate_to(handle h, std::uint64_t size, boost::system::error_code& ec) no
     }
 }
 
-lock_result os_lock::try_lock(handle h, const file_id& id, boost::system::error_code& ec) noexcept
+namespace {
+// Without /proc (a chroot, a minimal container), file_lock gets the path itself; the inode check
+// after it refuses a path that came to name another file meanwhile.
+boost::interprocess::file_lock open_record_lock(const char* name, const std::string& path)
+{
+    try {
+        return boost::interprocess::file_lock(name);
+    } catch (const boost::interprocess::interprocess_exception& e) {
+        if (e.get_native_error() != ENOENT) throw;
+    }
+    return boost::interprocess::file_lock(path.c_str());
+}
+} // namespace
+
+lock_result os_lock::try_lock(handle h, const std::string& path, const file_id& id, boost::system::error_code& ec) noexcept
 {
     ec.clear();
     // 1. flock, owned by our open file description.
@@ -189,7 +203,7 @@ lock_result os_lock::try_lock(handle h, const file_id& id, boost::system::error_
     std::snprintf(name, sizeof name, "/dev/fd/%d", h);
 #endif
     try {
-        boost::interprocess::file_lock l(name);
+        boost::interprocess::file_lock l = open_record_lock(name, path);
         const ipc_handle fd = file_lock_handle(l);
         if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
             ec = errno_code(errno);

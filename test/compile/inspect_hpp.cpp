@@ -1,0 +1,4 @@
+// Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
+// <zc/lockfile/inspect.hpp> compiles on its own, and twice (include guard).
+#include <zc/lockfile/inspect.hpp>
+#include <zc/lockfile/inspect.hpp>
