@@ -116,7 +116,7 @@ std::unique_ptr<lock_state> acquire(const std::string& path, const content_templ
     }
 
     ctx.step = "lock";
-    switch (state->lock.try_lock(fd, path, facts.id, ec)) {
+    switch (state->lock.try_lock(fd, ec)) {
     case lock_result::acquired: break;
     case lock_result::busy:
         head = read_head(fd);  // a read through our own descriptor weakens nothing
@@ -133,6 +133,7 @@ std::unique_ptr<lock_state> acquire(const std::string& path, const content_templ
         ctx.step = "write the record to lock file";
         if (!write_record(*state, path, *tmpl, ec)) {
             state->lock.unlock(fd);
+            state->lock.disown();
             registry::release(facts.id, fd);
             return nullptr;
         }
@@ -144,10 +145,7 @@ void release(std::unique_ptr<lock_state>& s, error_code& ec) noexcept
 {
     ec.clear();
     if (!s) return;
-    if (s->owner != current_pid()) {
-        // A forked child's copy: the lock is the parent's. Close, never unlock or write.
-        s->lock.abandon();
-    } else {
+    if (s->owner == current_pid()) {
         if (s->record_size != 0) {
             // Blank the record while the lock is still held: a record that survives in the file
             // then always means its writer died holding the lock.
@@ -156,6 +154,9 @@ void release(std::unique_ptr<lock_state>& s, error_code& ec) noexcept
         }
         s->lock.unlock(s->fd);
     }
+    // A forked child's copy only closes: the lock is the parent's, never unlocked or written here.
+    // Closing the descriptor releases this process's record lock (none, in a child).
+    s->lock.disown();
     registry::release(s->id, s->fd);
     s.reset();
 }

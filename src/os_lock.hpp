@@ -49,23 +49,29 @@ void truncate_to(handle h, std::uint64_t size, boost::system::error_code& ec) no
 
 enum class lock_result { acquired, busy, failed };
 
-// Both kernel lock families on one open file: flock on the caller's descriptor (it excludes
-// flock users such as Python's zc.lockfile and flock(1)) and boost::interprocess::file_lock, a
-// POSIX record lock (it excludes fcntl users such as other file_lock holders). Neither family
-// excludes the other on Linux, so a lock is held only when both are.
+// Both kernel lock families on one open file: flock (it excludes flock users such as Python's
+// zc.lockfile and flock(1)) and boost::interprocess::file_lock, a POSIX record lock (it excludes
+// fcntl users such as other file_lock holders). Neither family excludes the other on Linux, so a
+// lock is held only when both are.
+//
+// The file_lock is given our own descriptor instead of opening the file again by name: it is then
+// the same file by construction (no rename race, no /proc needed), close-on-exec like ours, and a
+// cycle saves an open, an fstat and an fcntl.
 class os_lock {
 public:
     os_lock() noexcept = default;
     os_lock(const os_lock&) = delete;
     os_lock& operator=(const os_lock&) = delete;
+    ~os_lock() { disown(); }
 
-    // Tries both families on h (opened from path, of file id), which must stay open while the
-    // lock is held.
-    lock_result try_lock(handle h, const std::string& path, const file_id& id, boost::system::error_code& ec) noexcept;
-    // Releases both families explicitly, so that a forked child holding a copy of h keeps nothing.
+    // Tries both families on h, which stays the caller's to close (see disown).
+    lock_result try_lock(handle h, boost::system::error_code& ec) noexcept;
+    // Releases the flock explicitly (a forked child may hold a copy of the descriptor, which would
+    // keep it alive). The record lock goes when the caller closes the descriptor.
     void unlock(handle h) noexcept;
-    // Gives up the record-lock descriptor without unlocking: for a forked child's copy.
-    void abandon() noexcept;
+    // Takes the descriptor back from the file_lock without closing it: the registry closes it,
+    // under its lock, after any deferred descriptors (registry.hpp says why).
+    void disown() noexcept;
 
 private:
     boost::interprocess::file_lock record_lock_;
@@ -79,7 +85,7 @@ struct kernel_holder {
 };
 kernel_holder probe_holder(handle h, const file_id& id) noexcept;
 
-// Process facts for stale detection.
+// This process's pid, cached (and renewed in a forked child).
 long long current_pid() noexcept;
 std::string host_name();
 enum class process_state { running, gone, unknown };

@@ -40,7 +40,7 @@ BOOST_AUTO_TEST_CASE(a_second_descriptor_of_a_held_file_is_closed_only_after_rel
     BOOST_REQUIRE(zd::registry::reserve(holder.facts.id, holder.fd, [](zd::handle) {}));
     zd::os_lock lock;
     boost::system::error_code ec;
-    BOOST_REQUIRE((lock.try_lock(holder.fd, path, holder.facts.id, ec) == zd::lock_result::acquired));
+    BOOST_REQUIRE((lock.try_lock(holder.fd, ec) == zd::lock_result::acquired));
 
     opened second(path);
     BOOST_TEST((second.facts.id == holder.facts.id));
@@ -53,6 +53,7 @@ BOOST_AUTO_TEST_CASE(a_second_descriptor_of_a_held_file_is_closed_only_after_rel
     BOOST_TEST(probe_flock(path) == probe_busy);
 
     lock.unlock(holder.fd);
+    lock.disown();
     zd::registry::release(holder.facts.id, holder.fd);
     BOOST_TEST(!is_open(second.fd));                // closed with the holder's descriptors
     BOOST_TEST(!is_open(holder.fd));
@@ -110,7 +111,7 @@ BOOST_AUTO_TEST_CASE(os_lock_refuses_when_either_family_is_held_elsewhere)
             opened f(path);
             zd::os_lock lock;
             boost::system::error_code ec;
-            BOOST_TEST((lock.try_lock(f.fd, path, f.facts.id, ec) == zd::lock_result::busy));
+            BOOST_TEST((lock.try_lock(f.fd, ec) == zd::lock_result::busy));
             BOOST_TEST(!ec);
             // A busy result leaves nothing held: the flock half is undone when the fcntl half fails.
             (void)!::write(done[1], &c, 1);

@@ -7,6 +7,7 @@
 
 #include <boost/interprocess/exceptions.hpp>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -14,8 +15,10 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <type_traits>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -28,18 +31,18 @@ namespace detail {
 
 namespace {
 
-// boost::interprocess::file_lock opens its own descriptor without O_CLOEXEC and offers no access
-// to it. A child that execs would then keep the lock file open, so the descriptor must be marked
-// close-on-exec, and only the descriptor itself lets us do that (scanning /proc/self/fd on every
-// acquisition would cost more than the whole lock cycle). An explicit instantiation may name a
-// private member (C++17 [temp.spec]/6), which gives exactly that access; if a future Boost renames
-// the member, this stops compiling rather than misbehaving.
+// boost::interprocess::file_lock can only open a file by name, without O_CLOEXEC, and offers no
+// access to its descriptor. We want it to lock *our* descriptor instead (os_lock.hpp says why),
+// and only its handle member lets us do that. An explicit instantiation may name a private member
+// (C++17 [temp.spec]/6), which gives exactly that access; if a future Boost renames the member,
+// this stops compiling rather than misbehaving.
 using ipc_handle = boost::interprocess::file_handle_t;
 template <ipc_handle boost::interprocess::file_lock::*Member> struct file_lock_handle_access {
-    friend ipc_handle file_lock_handle(const boost::interprocess::file_lock& l) noexcept { return l.*Member; }
+    friend ipc_handle& file_lock_handle(boost::interprocess::file_lock& l) noexcept { return l.*Member; }
 };
 template struct file_lock_handle_access<&boost::interprocess::file_lock::m_file_hnd>;
-ipc_handle file_lock_handle(const boost::interprocess::file_lock& l) noexcept;
+ipc_handle& file_lock_handle(boost::interprocess::file_lock& l) noexcept;
+static_assert(std::is_same<ipc_handle, handle>::value, "file_lock's handle is a POSIX descriptor");
 
 boost::system::error_code errno_code(int e) noexcept
 {
@@ -169,21 +172,7 @@ void truncate_to(handle h, std::uint64_t size, boost::system::error_code& ec) no
     }
 }
 
-namespace {
-// Without /proc (a chroot, a minimal container), file_lock gets the path itself; the inode check
-// after it refuses a path that came to name another file meanwhile.
-boost::interprocess::file_lock open_record_lock(const char* name, const std::string& path)
-{
-    try {
-        return boost::interprocess::file_lock(name);
-    } catch (const boost::interprocess::interprocess_exception& e) {
-        if (e.get_native_error() != ENOENT) throw;
-    }
-    return boost::interprocess::file_lock(path.c_str());
-}
-} // namespace
-
-lock_result os_lock::try_lock(handle h, const std::string& path, const file_id& id, boost::system::error_code& ec) noexcept
+lock_result os_lock::try_lock(handle h, boost::system::error_code& ec) noexcept
 {
     ec.clear();
     // 1. flock, owned by our open file description.
@@ -193,55 +182,25 @@ lock_result os_lock::try_lock(handle h, const std::string& path, const file_id& 
         ec = errno_code(errno);
         return lock_result::failed;
     }
-    // 2. The POSIX record lock through boost::interprocess::file_lock. It opens the file again by
-    // name; /proc/self/fd/N names exactly the inode h holds, whatever happened to the path since.
-    // Elsewhere it gets the path of h's inode as "/dev/fd/N" (a dup on the BSDs and macOS).
-    char name[48];
-#if defined(__linux__)
-    std::snprintf(name, sizeof name, "/proc/self/fd/%d", h);
-#else
-    std::snprintf(name, sizeof name, "/dev/fd/%d", h);
-#endif
+    // 2. The POSIX record lock, through boost::interprocess::file_lock working on our descriptor.
+    file_lock_handle(record_lock_) = h;
     try {
-        boost::interprocess::file_lock l = open_record_lock(name, path);
-        const ipc_handle fd = file_lock_handle(l);
-        if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
-            ec = errno_code(errno);
-        } else {
-            struct stat st;
-            if (::fstat(fd, &st) != 0) {
-                ec = errno_code(errno);
-            } else if (static_cast<std::uint64_t>(st.st_dev) != id.dev || static_cast<std::uint64_t>(st.st_ino) != id.ino) {
-                ec = make_error_code(error::file_replaced);
-            } else if (l.try_lock()) {
-                record_lock_.swap(l);
-                return lock_result::acquired;
-            } else {
-                ::flock(h, LOCK_UN);
-                return lock_result::busy;
-            }
-        }
+        if (record_lock_.try_lock()) return lock_result::acquired;
+        disown();
+        ::flock(h, LOCK_UN);
+        return lock_result::busy;
     } catch (const boost::interprocess::interprocess_exception& e) {
         const int native = e.get_native_error();
         ec = errno_code(native != 0 ? native : EIO);
     }
+    disown();
     ::flock(h, LOCK_UN);
     return lock_result::failed;
 }
 
-void os_lock::unlock(handle h) noexcept
-{
-    ::flock(h, LOCK_UN);
-    // Closing the record-lock descriptor releases this process's record locks on the file; an
-    // explicit unlock first would cost a system call and change nothing.
-    abandon();
-}
+void os_lock::unlock(handle h) noexcept { ::flock(h, LOCK_UN); }
 
-void os_lock::abandon() noexcept
-{
-    boost::interprocess::file_lock none;
-    record_lock_.swap(none);
-}  // `none` now owns the descriptor and closes it here
+void os_lock::disown() noexcept { file_lock_handle(record_lock_) = boost::interprocess::ipcdetail::invalid_file(); }
 
 kernel_holder probe_holder(handle h, const file_id& id) noexcept
 {
@@ -283,7 +242,22 @@ kernel_holder probe_holder(handle h, const file_id& id) noexcept
     return out;
 }
 
-long long current_pid() noexcept { return static_cast<long long>(::getpid()); }
+namespace {
+std::atomic<long long> cached_pid{0};
+void renew_pid() noexcept { cached_pid.store(static_cast<long long>(::getpid()), std::memory_order_relaxed); }
+} // namespace
+
+long long current_pid() noexcept
+{
+    long long pid = cached_pid.load(std::memory_order_relaxed);
+    if (pid == 0) {
+        static const int registered = ::pthread_atfork(nullptr, nullptr, renew_pid);
+        (void)registered;
+        renew_pid();
+        pid = cached_pid.load(std::memory_order_relaxed);
+    }
+    return pid;
+}
 
 std::string host_name()
 {
