@@ -19,13 +19,6 @@ using namespace detail;
 
 namespace {
 
-std::string read_head(handle h)
-{
-    char buf[record_read_limit];
-    error_code ignored;
-    return std::string(buf, read_at(h, buf, sizeof buf, 0, ignored));
-}
-
 lock_family family_of(kernel_holder::kind k) noexcept
 {
     switch (k) {

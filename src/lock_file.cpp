@@ -34,14 +34,6 @@ struct failure_context {
     std::string detail;           // a template's fault
 };
 
-// The first bytes of the file; never more than record_read_limit, however large it is.
-std::string read_head(handle h)
-{
-    char buf[record_read_limit];
-    error_code ignored;
-    return std::string(buf, read_at(h, buf, sizeof buf, 0, ignored));
-}
-
 error_code refuse(const std::string& path, std::string_view holder_head)
 {
     log_lock_failed(path, holder_head);

@@ -116,6 +116,13 @@ parsed_record content_template::match(std::string_view line) const
     return r;
 }
 
+std::string read_head(handle h)
+{
+    char buf[record_read_limit];
+    boost::system::error_code ignored;
+    return std::string(buf, read_at(h, buf, sizeof buf, 0, ignored));
+}
+
 std::string_view record_line(std::string_view head) noexcept
 {
     if (head.size() <= 1) return std::string_view();

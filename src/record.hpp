@@ -5,6 +5,8 @@
 #ifndef ZC_LOCKFILE_SRC_RECORD_HPP
 #define ZC_LOCKFILE_SRC_RECORD_HPP
 
+#include "os_lock.hpp"
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -48,6 +50,10 @@ private:
     std::vector<part> parts_;
     bool uses_hostname_ = false;
 };
+
+// The file's first bytes, never more than record_read_limit however large it is; read at an offset
+// through h, so nothing is opened or closed. Empty on a read error.
+std::string read_head(handle h);
 
 // The record line of a file whose first bytes are `head`: from offset 1 up to the first newline,
 // with surrounding white space trimmed. Empty when there is no record (a cleared file is blank).
