@@ -1,9 +1,10 @@
 // Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
 // LockFile and SimpleLockFile: the layers composed in one readable sequence.
 //
-//   open (O_CLOEXEC, O_NOFOLLOW, O_NONBLOCK) -> fstat: a regular file -> registry: not held here
-//   -> os_lock: flock + boost file_lock -> [LockFile] read the old record, judge its writer,
-//   write ours -> ... -> [LockFile] blank our record -> unlock both -> registry: close, forget.
+//   open (O_CLOEXEC, O_NOFOLLOW, O_NONBLOCK) -> fstat: a regular file -> registry: no conflict in
+//   this process (or wait for one to end) -> os_lock: flock + boost file_lock (or wait) ->
+//   [LockFile, exclusive] read the old record, judge its writer, write ours -> ... ->
+//   [LockFile] blank our record -> unlock -> registry: close, forget.
 
 #include <zc/lockfile/lock_file.hpp>
 
@@ -16,6 +17,7 @@
 
 #include <boost/system/system_error.hpp>
 
+#include <functional>
 #include <string_view>
 #include <utility>
 
@@ -24,8 +26,22 @@ namespace lockfile {
 
 using boost::system::error_code;
 using namespace detail;
+using steady = std::chrono::steady_clock;
 
 namespace {
+
+// A deadline of time_point::min() means one attempt; time_point::max() means no deadline.
+constexpr steady::time_point one_attempt = steady::time_point::min();
+constexpr steady::time_point no_deadline = steady::time_point::max();
+
+steady::time_point deadline_after(std::chrono::nanoseconds wait)
+{
+    if (wait <= std::chrono::nanoseconds::zero()) return one_attempt;
+    if (wait == wait_forever) return no_deadline;
+    const auto now = steady::now();
+    if (wait >= no_deadline - now) return no_deadline;
+    return now + std::chrono::duration_cast<steady::duration>(wait);
+}
 
 // Which step failed, for the exception's message.
 struct failure_context {
@@ -34,15 +50,13 @@ struct failure_context {
     std::string detail;           // a template's fault
 };
 
-error_code refuse(const std::string& path, std::string_view holder_head)
-{
-    log_lock_failed(path, holder_head);
-    return make_error_code(error::locked);
-}
+// What a failed acquisition logs: the seed's error record, or (for try_lock(), a poll) debug.
+enum class busy_report { error, debug };
 
-// LockFile only, with the lock held: judge the old record's writer, then write ours.
-bool write_record(lock_state& s, const std::string& path, const content_template& tmpl, error_code& ec)
+// LockFile only, with the lock held exclusively: judge the old record's writer, then write ours.
+bool write_record(lock_state& s, const std::string& path, error_code& ec)
 {
+    const content_template& tmpl = *s.tmpl;
     char buf[record_read_limit];
     const std::size_t old_size = read_at(s.fd, buf, sizeof buf, 0, ec);
     if (ec) return false;
@@ -69,88 +83,145 @@ bool write_record(lock_state& s, const std::string& path, const content_template
     return !ec;
 }
 
-std::unique_ptr<lock_state> acquire(const std::string& path, const content_template* tmpl, const options& opts,
-                                    error_code& ec, failure_context& ctx)
-{
-    auto state = std::make_unique<lock_state>();
+class acquisition {
+public:
+    acquisition(lock_state& s, const std::string& path, steady::time_point deadline, busy_report report,
+                error_code& ec, failure_context& ctx)
+        : s_(s), path_(path), deadline_(deadline), report_(report), ec_(ec), ctx_(ctx)
+    {
+    }
 
-    // A file this process holds is refused without opening it again: that descriptor would have
-    // to stay open until the holder releases. Only worth a stat when something is held.
-    if (!registry::empty()) {
+    bool run()
+    {
+        const bool shared = s_.opts.shared;
+        // A file this process holds is refused (or waited for) without opening it again: that
+        // descriptor would have to stay open until the holder releases. Only worth a stat when
+        // something is held.
+        if (!registry::empty()) {
+            file_facts facts;
+            if (stat_path(path_, s_.opts.follow_symlinks, facts, ec_) && facts.regular) {
+                while (registry::conflicts(facts.id, shared, keep_holder_head()))
+                    if (!wait_in_process(facts.id)) return busy();
+            }
+            ec_.clear();  // a path that cannot be examined is reported by the open below
+        }
+
+        const handle fd = open_file(path_, open_mode::create_read_write, s_.opts.follow_symlinks, ec_);
+        if (ec_) return false;
         file_facts facts;
-        if (stat_path(path, opts.follow_symlinks, facts, ec) && facts.regular) {
-            std::string head;
-            if (registry::with_holder(facts.id, [&](handle h) { head = read_head(h); })) {
-                ec = refuse(path, head);
-                return nullptr;
+        if (!stat_handle(fd, facts, ec_) || !facts.regular) {
+            // Nothing of ours can be locked through this descriptor: it is not a regular file.
+            close_handle(fd);
+            if (!ec_) {
+                ec_ = make_error_code(error::not_a_regular_file);
+                ctx_.found = facts.kind;
+            }
+            return false;
+        }
+
+        while (!registry::reserve(facts.id, fd, shared, keep_holder_head())) {
+            if (!wait_in_process(facts.id)) {
+                registry::close_unless_held(facts.id, fd);
+                return busy();
             }
         }
-    }
 
-    const handle fd = open_file(path, open_mode::create_read_write, opts.follow_symlinks, ec);
-    if (ec) return nullptr;
-    file_facts facts;
-    if (!stat_handle(fd, facts, ec) || !facts.regular) {
-        // Nothing of ours can be locked through this descriptor: it is not a regular file.
-        close_handle(fd);
-        if (!ec) {
-            ec = make_error_code(error::not_a_regular_file);
-            ctx.found = facts.kind;
+        ctx_.step = "lock";
+        lock_result r = s_.lock.try_lock(fd, shared, ec_);
+        if (r == lock_result::busy && deadline_ != one_attempt) {
+            note_waiting(read_head(fd));
+            r = s_.lock.lock_until(fd, shared, deadline_, ec_);
         }
-        return nullptr;
-    }
-
-    std::string head;
-    if (!registry::reserve(facts.id, fd, [&](handle h) { head = read_head(h); })) {
-        registry::close_unless_held(facts.id, fd);
-        ec = refuse(path, head);
-        return nullptr;
-    }
-
-    ctx.step = "lock";
-    switch (state->lock.try_lock(fd, ec)) {
-    case lock_result::acquired: break;
-    case lock_result::busy:
-        head = read_head(fd);  // a read through our own descriptor weakens nothing
-        registry::release(facts.id, fd);
-        ec = refuse(path, head);
-        return nullptr;
-    case lock_result::failed: registry::release(facts.id, fd); return nullptr;
-    }
-    state->fd = fd;
-    state->id = facts.id;
-    state->owner = current_pid();
-
-    if (tmpl != nullptr) {
-        ctx.step = "write the record to lock file";
-        if (!write_record(*state, path, *tmpl, ec)) {
-            state->lock.unlock(fd);
-            state->lock.disown();
+        if (r != lock_result::acquired) {
+            if (r == lock_result::busy) head_ = read_head(fd);  // our own descriptor: weakens nothing
             registry::release(facts.id, fd);
-            return nullptr;
+            return r == lock_result::busy ? busy() : false;
         }
-    }
-    return state;
-}
+        s_.fd = fd;
+        s_.id = facts.id;
+        s_.owner = current_pid();
+        s_.shared = shared;
+        s_.record_size = 0;
+        s_.held = true;
 
-void release(std::unique_ptr<lock_state>& s, error_code& ec) noexcept
+        if (s_.tmpl && !shared) {
+            ctx_.step = "write the record to lock file";
+            if (!write_record(s_, path_, ec_)) {
+                s_.lock.unlock(fd);
+                s_.lock.disown();
+                registry::release(facts.id, fd);
+                s_.held = false;
+                return false;
+            }
+        }
+        if (waited_) log_acquired_after_wait(path_, steady::now() - started_);
+        return true;
+    }
+
+private:
+    std::function<void(handle)> keep_holder_head()
+    {
+        return [this](handle h) { head_ = read_head(h); };
+    }
+
+    void note_waiting(const std::string& head)
+    {
+        if (waited_) return;
+        waited_ = true;
+        started_ = steady::now();
+        log_waiting(path_, head);
+    }
+
+    // Waits for this process's conflicting holder to release; false when the caller should not
+    // wait, or the deadline passed.
+    bool wait_in_process(const file_id& id)
+    {
+        if (deadline_ == one_attempt) return false;
+        note_waiting(head_);
+        return registry::wait_until_free(id, s_.opts.shared, deadline_);
+    }
+
+    bool busy()
+    {
+        if (report_ == busy_report::error)
+            log_lock_failed(path_, head_);
+        else
+            log_busy(path_, head_);
+        ec_ = make_error_code(error::locked);
+        return false;
+    }
+
+    lock_state& s_;
+    const std::string& path_;
+    steady::time_point deadline_;
+    busy_report report_;
+    error_code& ec_;
+    failure_context& ctx_;
+    std::string head_;
+    bool waited_ = false;
+    steady::time_point started_;
+};
+
+void release(lock_state& s, error_code& ec) noexcept
 {
     ec.clear();
-    if (!s) return;
-    if (s->owner == current_pid()) {
-        if (s->record_size != 0) {
+    if (!s.held) return;
+    if (s.owner == current_pid()) {
+        if (s.record_size != 0) {
             // Blank the record while the lock is still held: a record that survives in the file
             // then always means its writer died holding the lock.
-            const std::string blanks = blank_record(s->record_size);
-            write_at(s->fd, blanks.data(), blanks.size(), 0, ec);
+            const std::string blanks = blank_record(s.record_size);
+            write_at(s.fd, blanks.data(), blanks.size(), 0, ec);
         }
-        s->lock.unlock(s->fd);
+        s.lock.unlock(s.fd);
     }
     // A forked child's copy only closes: the lock is the parent's, never unlocked or written here.
     // Closing the descriptor releases this process's record lock (none, in a child).
-    s->lock.disown();
-    registry::release(s->id, s->fd);
-    s.reset();
+    s.lock.disown();
+    registry::release(s.id, s.fd);
+    s.fd = invalid_handle;
+    s.record_size = 0;
+    s.held = false;
 }
 
 [[noreturn]] void throw_failure(const std::string& path, const error_code& ec, const failure_context& ctx)
@@ -162,36 +233,70 @@ void release(std::unique_ptr<lock_state>& s, error_code& ec) noexcept
     throw boost::system::system_error(ec, what);
 }
 
+// lock(), try_lock() and friends: true when acquired, false when busy; throws otherwise.
+bool lock_object(lock_state* s, const std::string& path, steady::time_point deadline, busy_report report)
+{
+    if (s == nullptr) {
+        throw boost::system::system_error(boost::system::errc::make_error_code(boost::system::errc::invalid_argument),
+                                          "Couldn't lock: the lock file object has no path");
+    }
+    if (s->held) {
+        throw boost::system::system_error(
+            boost::system::errc::make_error_code(boost::system::errc::resource_deadlock_would_occur),
+            "Couldn't lock '" + path + "' (this object holds it already)");
+    }
+    error_code ec;
+    failure_context ctx;
+    if (acquisition(*s, path, deadline, report, ec, ctx).run()) return true;
+    if (ec == error::locked) return false;
+    throw_failure(path, ec, ctx);
+}
+
 } // namespace
 
 SimpleLockFile::SimpleLockFile() noexcept = default;
 
-SimpleLockFile::SimpleLockFile(std::string path, const options& opts) : SimpleLockFile(std::move(path), nullptr, opts, nullptr) {}
+SimpleLockFile::SimpleLockFile(std::string path, const options& opts)
+    : SimpleLockFile(std::move(path), nullptr, opts, false, nullptr)
+{
+}
 
 SimpleLockFile::SimpleLockFile(std::string path, error_code& ec) : SimpleLockFile(std::move(path), options(), ec) {}
 
 SimpleLockFile::SimpleLockFile(std::string path, const options& opts, error_code& ec)
-    : SimpleLockFile(std::move(path), nullptr, opts, &ec)
+    : SimpleLockFile(std::move(path), nullptr, opts, false, &ec)
 {
 }
 
-SimpleLockFile::SimpleLockFile(std::string path, const std::string* template_text, const options& opts, error_code* ec)
-    : path_(std::move(path))
+SimpleLockFile::SimpleLockFile(std::string path, std::defer_lock_t, const options& opts)
+    : SimpleLockFile(std::move(path), nullptr, opts, true, nullptr)
+{
+}
+
+SimpleLockFile::SimpleLockFile(std::string path, const std::string* template_text, const options& opts, bool defer,
+                               error_code* ec)
+    : path_(std::move(path)), state_(std::make_unique<lock_state>())
 {
     error_code local;
     error_code& out = ec != nullptr ? *ec : local;
+    out.clear();
     failure_context ctx;
-    content_template tmpl;
-    if (template_text != nullptr && !tmpl.parse(*template_text, ctx.detail)) {
-        out = make_error_code(error::invalid_template);
-        if (ec == nullptr) {
-            throw boost::system::system_error(out, "Couldn't use content template '" + *template_text +
-                                                       "' for lock file '" + path_ + "' (" + ctx.detail + ")");
+    state_->opts = opts;
+    if (template_text != nullptr) {
+        content_template tmpl;
+        if (!tmpl.parse(*template_text, ctx.detail)) {
+            out = make_error_code(error::invalid_template);
+            if (ec == nullptr) {
+                throw boost::system::system_error(out, "Couldn't use content template '" + *template_text +
+                                                           "' for lock file '" + path_ + "' (" + ctx.detail + ")");
+            }
+            return;
         }
-        return;
+        state_->tmpl = std::move(tmpl);
     }
-    state_ = acquire(path_, template_text != nullptr ? &tmpl : nullptr, opts, out, ctx);
-    if (!state_ && ec == nullptr) throw_failure(path_, out, ctx);
+    if (defer) return;
+    if (!acquisition(*state_, path_, deadline_after(opts.wait), busy_report::error, out, ctx).run() && ec == nullptr)
+        throw_failure(path_, out, ctx);
 }
 
 SimpleLockFile::SimpleLockFile(SimpleLockFile&& other) noexcept = default;
@@ -208,6 +313,17 @@ SimpleLockFile& SimpleLockFile::operator=(SimpleLockFile&& other) noexcept
 
 SimpleLockFile::~SimpleLockFile() { close(); }
 
+void SimpleLockFile::lock() { (void)lock_object(state_.get(), path_, no_deadline, busy_report::error); }
+
+bool SimpleLockFile::try_lock() { return lock_object(state_.get(), path_, one_attempt, busy_report::debug); }
+
+bool SimpleLockFile::try_lock_until_steady(steady::time_point deadline)
+{
+    // A deadline already past still gets its one attempt.
+    const bool past = deadline != no_deadline && deadline <= steady::now();
+    return lock_object(state_.get(), path_, past ? one_attempt : deadline, busy_report::error);
+}
+
 void SimpleLockFile::close() noexcept
 {
     error_code ec;
@@ -220,15 +336,21 @@ void SimpleLockFile::close() noexcept
     }
 }
 
-void SimpleLockFile::close(error_code& ec) noexcept { release(state_, ec); }
+void SimpleLockFile::close(error_code& ec) noexcept
+{
+    ec.clear();
+    if (state_) release(*state_, ec);
+}
 
-bool SimpleLockFile::is_locked() const noexcept { return state_ != nullptr; }
+bool SimpleLockFile::is_locked() const noexcept { return state_ && state_->held; }
+
+bool SimpleLockFile::is_shared() const noexcept { return is_locked() && state_->shared; }
 
 const std::string& SimpleLockFile::path() const noexcept { return path_; }
 
 std::string SimpleLockFile::read_contents(std::size_t max_bytes) const
 {
-    if (!state_) {
+    if (!is_locked()) {
         throw boost::system::system_error(boost::system::errc::make_error_code(boost::system::errc::bad_file_descriptor),
                                           "Couldn't read lock file '" + path_ + "' (no lock is held)");
     }
@@ -240,7 +362,7 @@ std::string SimpleLockFile::read_contents(std::size_t max_bytes) const
 }
 
 LockFile::LockFile(std::string path, const std::string& content_template, const options& opts)
-    : SimpleLockFile(std::move(path), &content_template, opts, nullptr)
+    : SimpleLockFile(std::move(path), &content_template, opts, false, nullptr)
 {
 }
 
@@ -252,7 +374,12 @@ LockFile::LockFile(std::string path, const std::string& content_template, error_
 }
 
 LockFile::LockFile(std::string path, const std::string& content_template, const options& opts, error_code& ec)
-    : SimpleLockFile(std::move(path), &content_template, opts, &ec)
+    : SimpleLockFile(std::move(path), &content_template, opts, false, &ec)
+{
+}
+
+LockFile::LockFile(std::string path, std::defer_lock_t, const std::string& content_template, const options& opts)
+    : SimpleLockFile(std::move(path), &content_template, opts, true, nullptr)
 {
 }
 

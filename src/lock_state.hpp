@@ -1,18 +1,29 @@
 // Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
-// What a held lock consists of; shared by lock_file.cpp and inspect.cpp.
+// What a lock object consists of: its configuration, and while it is held, the held lock.
 #ifndef ZC_LOCKFILE_SRC_LOCK_STATE_HPP
 #define ZC_LOCKFILE_SRC_LOCK_STATE_HPP
 
 #include "os_lock.hpp"
+#include "record.hpp"
+
+#include <zc/lockfile/lock_file.hpp>
 
 #include <cstddef>
+#include <optional>
 
 namespace zc {
 namespace lockfile {
 namespace detail {
 
 struct lock_state {
-    handle fd = invalid_handle;  // our descriptor: the flock, the record's reads and writes
+    // Configuration, fixed at construction.
+    std::optional<content_template> tmpl;  // LockFile only
+    options opts;
+
+    // The held lock.
+    bool held = false;
+    bool shared = false;
+    handle fd = invalid_handle;  // our descriptor: both locks, the record's reads and writes
     file_id id;                  // the registry's key
     os_lock lock;                // both kernel lock families
     long long owner = 0;         // the pid that took the lock; a forked child's copy only closes

@@ -39,6 +39,23 @@ void log_lock_failed(const std::string& path, std::string_view head)
     emit(severity::error, "Error locking file " + sanitize(path) + "; pid=" + holder_for_log(head));
 }
 
+void log_busy(const std::string& path, std::string_view head)
+{
+    emit(severity::debug, "Lock file " + sanitize(path) + " is busy; pid=" + holder_for_log(head));
+}
+
+void log_waiting(const std::string& path, std::string_view head)
+{
+    emit(severity::debug, "Waiting for lock file " + sanitize(path) + "; pid=" + holder_for_log(head));
+}
+
+void log_acquired_after_wait(const std::string& path, std::chrono::steady_clock::duration waited)
+{
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(waited).count();
+    emit(severity::debug, "Locked file " + sanitize(path) + " after waiting " + std::to_string(us / 1000) + "." +
+                              std::to_string(us / 100 % 10) + " ms");
+}
+
 void log_stale_taken_over(const std::string& path, long long pid, bool pid_reused)
 {
     emit(severity::warning, "Stale lock file " + sanitize(path) + ": pid=" + std::to_string(pid) +

@@ -6,6 +6,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,11 @@ namespace detail {
 // error: "Error locking file <path>; pid=<holder>", the seed's message. head is the holder's
 // file's first bytes.
 void log_lock_failed(const std::string& path, std::string_view head);
+// debug: try_lock() found the lock busy (a poll, not an error).
+void log_busy(const std::string& path, std::string_view head);
+// debug: a wait begins; and a wait that ended with the lock.
+void log_waiting(const std::string& path, std::string_view head);
+void log_acquired_after_wait(const std::string& path, std::chrono::steady_clock::duration waited);
 // warning: a dead writer's record found by the new holder.
 void log_stale_taken_over(const std::string& path, long long pid, bool pid_reused);
 // info: a surviving record from another host, which is never called stale.

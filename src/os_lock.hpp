@@ -7,6 +7,7 @@
 #include <boost/interprocess/sync/file_lock.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -49,6 +50,11 @@ void truncate_to(handle h, std::uint64_t size, boost::system::error_code& ec) no
 
 enum class lock_result { acquired, busy, failed };
 
+// The longest sleep between two attempts of a timed wait: it bounds the delay between a release
+// and our noticing it (about half of it on average).
+constexpr std::chrono::microseconds max_poll_interval{2000};
+constexpr std::chrono::microseconds min_poll_interval{50};
+
 // Both kernel lock families on one open file: flock (it excludes flock users such as Python's
 // zc.lockfile and flock(1)) and boost::interprocess::file_lock, a POSIX record lock (it excludes
 // fcntl users such as other file_lock holders). Neither family excludes the other on Linux, so a
@@ -64,8 +70,15 @@ public:
     os_lock& operator=(const os_lock&) = delete;
     ~os_lock() { disown(); }
 
-    // Tries both families on h, which stays the caller's to close (see disown).
-    lock_result try_lock(handle h, boost::system::error_code& ec) noexcept;
+    // Tries both families on h once, exclusive or shared; h stays the caller's to close (see
+    // disown).
+    lock_result try_lock(handle h, bool shared, boost::system::error_code& ec) noexcept;
+    // The same, waiting until the deadline. With the deadline time_point::max() it blocks in the
+    // kernel (flock, then F_SETLKW through file_lock), which costs no CPU and wakes at once;
+    // otherwise it polls without blocking, with back-off capped at max_poll_interval, since the
+    // kernel's blocking calls take no timeout and the library uses no signals.
+    lock_result lock_until(handle h, bool shared, std::chrono::steady_clock::time_point deadline,
+                           boost::system::error_code& ec) noexcept;
     // Releases the flock explicitly (a forked child may hold a copy of the descriptor, which would
     // keep it alive). The record lock goes when the caller closes the descriptor.
     void unlock(handle h) noexcept;

@@ -2,7 +2,9 @@
 
 #include "registry.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <mutex>
 #include <unordered_map>
@@ -25,12 +27,14 @@ struct id_hash {
 };
 
 struct entry {
-    handle holder = invalid_handle;
-    std::vector<handle> deferred;  // descriptors to close once the lock is released
+    bool shared = false;
+    std::vector<handle> holders;   // exclusive: exactly one
+    std::vector<handle> deferred;  // to close once the last holder has released
 };
 
 struct table {
     std::mutex mutex;
+    std::condition_variable released;
     std::unordered_map<file_id, entry, id_hash> entries;
     std::atomic<std::size_t> count{0};
 };
@@ -49,35 +53,86 @@ table& the_table()
     return *t;
 }
 
+// The entry that a request of this mode conflicts with, or nullptr.
+entry* conflicting(table& t, const file_id& id, bool shared)
+{
+    auto found = t.entries.find(id);
+    if (found == t.entries.end()) return nullptr;
+    if (shared && found->second.shared) return nullptr;
+    return &found->second;
+}
+
+void defer(entry& e, handle h) noexcept
+{
+    try {
+        e.deferred.push_back(h);
+    } catch (...) {
+        // Out of memory: leaking one descriptor is better than dropping a held lock.
+    }
+}
+
 } // namespace
 
-bool reserve(const file_id& id, handle h, const std::function<void(handle)>& holder)
+bool reserve(const file_id& id, handle h, bool shared, const std::function<void(handle)>& holder)
 {
     table& t = the_table();
     std::lock_guard<std::mutex> guard(t.mutex);
-    auto found = t.entries.find(id);
-    if (found != t.entries.end()) {
-        holder(found->second.holder);
+    if (entry* e = conflicting(t, id, shared)) {
+        holder(e->holders.front());
         return false;
     }
-    t.entries.emplace(id, entry{h, {}});
+    entry& e = t.entries[id];
+    e.shared = shared;
+    e.holders.push_back(h);
     t.count.store(t.entries.size(), std::memory_order_relaxed);
     return true;
+}
+
+bool conflicts(const file_id& id, bool shared, const std::function<void(handle)>& holder)
+{
+    table& t = the_table();
+    std::lock_guard<std::mutex> guard(t.mutex);
+    entry* e = conflicting(t, id, shared);
+    if (e != nullptr) holder(e->holders.front());
+    return e != nullptr;
+}
+
+bool wait_until_free(const file_id& id, bool shared, deadline until)
+{
+    table& t = the_table();
+    std::unique_lock<std::mutex> guard(t.mutex);
+    const auto free = [&] { return conflicting(t, id, shared) == nullptr; };
+    if (until == deadline::max()) {
+        t.released.wait(guard, free);
+        return true;
+    }
+    return t.released.wait_until(guard, until, free);
 }
 
 void release(const file_id& id, handle h) noexcept
 {
     table& t = the_table();
-    // The closes happen under the mutex on purpose: until this entry is gone no other thread of
-    // this process can lock the file, so none of these closes can drop a lock taken meanwhile.
-    std::lock_guard<std::mutex> guard(t.mutex);
-    auto found = t.entries.find(id);
-    if (found != t.entries.end()) {
-        for (handle d : found->second.deferred) close_handle(d);
+    {
+        // The closes happen under the mutex on purpose: until this entry is gone no other thread
+        // of this process can lock the file, so none of them can drop a lock taken meanwhile.
+        std::lock_guard<std::mutex> guard(t.mutex);
+        auto found = t.entries.find(id);
+        if (found == t.entries.end()) {
+            close_handle(h);
+            return;
+        }
+        entry& e = found->second;
+        e.holders.erase(std::remove(e.holders.begin(), e.holders.end(), h), e.holders.end());
+        if (!e.holders.empty()) {
+            defer(e, h);  // other shared holders still need this process's record lock
+            return;
+        }
+        for (handle d : e.deferred) close_handle(d);
         t.entries.erase(found);
         t.count.store(t.entries.size(), std::memory_order_relaxed);
+        close_handle(h);
     }
-    close_handle(h);
+    t.released.notify_all();
 }
 
 void close_unless_held(const file_id& id, handle h) noexcept
@@ -85,15 +140,10 @@ void close_unless_held(const file_id& id, handle h) noexcept
     table& t = the_table();
     std::lock_guard<std::mutex> guard(t.mutex);
     auto found = t.entries.find(id);
-    if (found == t.entries.end()) {
+    if (found == t.entries.end())
         close_handle(h);
-        return;
-    }
-    try {
-        found->second.deferred.push_back(h);
-    } catch (...) {
-        // Out of memory: leaking one descriptor is better than dropping a held lock.
-    }
+    else
+        defer(found->second, h);
 }
 
 bool with_holder(const file_id& id, const std::function<void(handle)>& f)
@@ -102,7 +152,7 @@ bool with_holder(const file_id& id, const std::function<void(handle)>& f)
     std::lock_guard<std::mutex> guard(t.mutex);
     auto found = t.entries.find(id);
     if (found == t.entries.end()) return false;
-    f(found->second.holder);
+    f(found->second.holders.front());
     return true;
 }
 

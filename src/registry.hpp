@@ -1,21 +1,23 @@
 // Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
-// The in-process registry: which files (by device and inode) this process holds or is locking.
+// The in-process registry: which files (by device and inode) this process holds or is locking,
+// and how (exclusive, or shared by how many holders).
 //
-// It closes two holes that the kernel's locks leave open inside one process:
+// It closes the holes that the kernel's locks leave open inside one process:
 // - POSIX record locks belong to the process, so the kernel grants a second lock of the same file
-//   to the same process: the registry refuses it first.
+//   to the same process: the registry refuses it first (or makes it wait).
 // - Closing *any* descriptor of a file releases the process's record locks on it. So a descriptor
-//   this library opens on a file that is held here (a failed attempt, inspect) is not closed while
-//   the lock is held: it is handed to the registry, which closes it after the holder's own
-//   descriptors, when the lock is released (the "pending close" of SQLite's unix VFS).
+//   this library opens on a file that is held here (a failed attempt, inspect, a shared holder
+//   that leaves while others stay) is not closed while the lock is held: it is handed to the
+//   registry, which closes it when the last holder releases (the "pending close" of SQLite's unix
+//   VFS).
 #ifndef ZC_LOCKFILE_SRC_REGISTRY_HPP
 #define ZC_LOCKFILE_SRC_REGISTRY_HPP
 
 #include "os_lock.hpp"
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
-#include <string>
 
 namespace zc {
 namespace lockfile {
@@ -23,20 +25,32 @@ namespace detail {
 
 namespace registry {
 
-// Reserves id for an acquisition through descriptor h. False when this process already holds or
-// is acquiring id; then `holder` is called, under the registry's lock, with the holder's
-// descriptor (valid for that call only), to read its record.
-bool reserve(const file_id& id, handle h, const std::function<void(handle)>& holder);
+using deadline = std::chrono::steady_clock::time_point;
 
-// Ends a reservation or a held lock: closes h and every descriptor deferred on id, then forgets
-// id. The kernel locks must already be released (or, in a forked child, not ours).
+// Reserves id for an acquisition through descriptor h, exclusive or shared (a shared request
+// joins other shared holders of this process). False when this process holds or is acquiring id
+// in a conflicting mode; then `holder` is called, under the registry's lock, with a holder's
+// descriptor (valid for that call only), to read its record.
+bool reserve(const file_id& id, handle h, bool shared, const std::function<void(handle)>& holder);
+
+// True when a request of this mode would conflict with what this process holds; then `holder`
+// is called as for reserve.
+bool conflicts(const file_id& id, bool shared, const std::function<void(handle)>& holder);
+
+// Waits until a request of this mode would no longer conflict inside this process, or until the
+// deadline; true when it no longer does. Released holders wake waiters at once.
+bool wait_until_free(const file_id& id, bool shared, deadline until);
+
+// Ends the holding (or reservation) through h. When h was the last holder of id: closes h and
+// every descriptor deferred on id, then forgets id. Otherwise h is deferred until then. The
+// caller must have released its kernel locks that are per descriptor (flock) already.
 void release(const file_id& id, handle h) noexcept;
 
-// Closes h, a descriptor of file id that holds no lock, or defers the close to release() while
-// this process holds id.
+// Closes h, a descriptor of file id that holds no lock, or defers the close while this process
+// holds id.
 void close_unless_held(const file_id& id, handle h) noexcept;
 
-// Calls f with the holder's descriptor, under the registry's lock, if this process holds id.
+// Calls f with a holder's descriptor, under the registry's lock, if this process holds id.
 bool with_holder(const file_id& id, const std::function<void(handle)>& f);
 
 // True when this process holds nothing: then no pre-check by path is needed.

@@ -37,15 +37,15 @@ BOOST_AUTO_TEST_CASE(a_second_descriptor_of_a_held_file_is_closed_only_after_rel
     temp_dir dir;
     const std::string path = dir / "lock";
     opened holder(path);
-    BOOST_REQUIRE(zd::registry::reserve(holder.facts.id, holder.fd, [](zd::handle) {}));
+    BOOST_REQUIRE(zd::registry::reserve(holder.facts.id, holder.fd, false, [](zd::handle) {}));
     zd::os_lock lock;
     boost::system::error_code ec;
-    BOOST_REQUIRE((lock.try_lock(holder.fd, ec) == zd::lock_result::acquired));
+    BOOST_REQUIRE((lock.try_lock(holder.fd, false, ec) == zd::lock_result::acquired));
 
     opened second(path);
     BOOST_TEST((second.facts.id == holder.facts.id));
     bool refused_with_holder = false;
-    BOOST_TEST(!zd::registry::reserve(second.facts.id, second.fd, [&](zd::handle h) { refused_with_holder = h == holder.fd; }));
+    BOOST_TEST(!zd::registry::reserve(second.facts.id, second.fd, false, [&](zd::handle h) { refused_with_holder = h == holder.fd; }));
     BOOST_TEST(refused_with_holder);
     zd::registry::close_unless_held(second.facts.id, second.fd);
     BOOST_TEST(is_open(second.fd));                 // deferred, not closed
@@ -74,8 +74,8 @@ BOOST_AUTO_TEST_CASE(registry_counts_what_is_held)
     temp_dir dir;
     opened a(dir / "a"), b(dir / "b");
     BOOST_TEST(zd::registry::size() == 0u);
-    BOOST_REQUIRE(zd::registry::reserve(a.facts.id, a.fd, [](zd::handle) {}));
-    BOOST_REQUIRE(zd::registry::reserve(b.facts.id, b.fd, [](zd::handle) {}));
+    BOOST_REQUIRE(zd::registry::reserve(a.facts.id, a.fd, false, [](zd::handle) {}));
+    BOOST_REQUIRE(zd::registry::reserve(b.facts.id, b.fd, false, [](zd::handle) {}));
     BOOST_TEST(zd::registry::size() == 2u);
     zd::registry::release(a.facts.id, a.fd);
     zd::registry::release(b.facts.id, b.fd);
@@ -111,7 +111,7 @@ BOOST_AUTO_TEST_CASE(os_lock_refuses_when_either_family_is_held_elsewhere)
             opened f(path);
             zd::os_lock lock;
             boost::system::error_code ec;
-            BOOST_TEST((lock.try_lock(f.fd, ec) == zd::lock_result::busy));
+            BOOST_TEST((lock.try_lock(f.fd, false, ec) == zd::lock_result::busy));
             BOOST_TEST(!ec);
             // A busy result leaves nothing held: the flock half is undone when the fcntl half fails.
             (void)!::write(done[1], &c, 1);

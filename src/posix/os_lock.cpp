@@ -7,6 +7,7 @@
 
 #include <boost/interprocess/exceptions.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <type_traits>
 
 #include <fcntl.h>
@@ -172,30 +174,87 @@ void truncate_to(handle h, std::uint64_t size, boost::system::error_code& ec) no
     }
 }
 
-lock_result os_lock::try_lock(handle h, boost::system::error_code& ec) noexcept
+namespace {
+
+enum class attempt { acquired, busy, failed };
+
+attempt flock_once(handle h, bool shared, bool wait, boost::system::error_code& ec) noexcept
+{
+    const int op = (shared ? LOCK_SH : LOCK_EX) | (wait ? 0 : LOCK_NB);
+    while (::flock(h, op) != 0) {
+        if (errno == EINTR) continue;
+        if (errno == EWOULDBLOCK) return attempt::busy;
+        ec = errno_code(errno);
+        return attempt::failed;
+    }
+    return attempt::acquired;
+}
+
+attempt record_lock_once(boost::interprocess::file_lock& l, bool shared, bool wait, boost::system::error_code& ec) noexcept
+{
+    for (;;) {
+        try {
+            if (wait) {
+                // Boost 1.81's lock() throws on EINTR rather than retrying; retried below.
+                if (shared) l.lock_sharable();
+                else l.lock();
+                return attempt::acquired;
+            }
+            return (shared ? l.try_lock_sharable() : l.try_lock()) ? attempt::acquired : attempt::busy;
+        } catch (const boost::interprocess::interprocess_exception& e) {
+            const int native = e.get_native_error();
+            if (native == EINTR) continue;
+            // The kernel saw a deadlock between record-lock waiters: back off and poll instead.
+            if (native == EDEADLK) return attempt::busy;
+            ec = errno_code(native != 0 ? native : EIO);
+            return attempt::failed;
+        }
+    }
+}
+
+// Sleeps for the current back-off (never past the deadline) and doubles it; false when the
+// deadline has passed.
+bool back_off(std::chrono::microseconds& interval, std::chrono::steady_clock::time_point deadline)
+{
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now) + std::chrono::microseconds(1);
+    std::this_thread::sleep_for(std::min(interval, left));
+    interval = std::min(interval * 2, max_poll_interval);
+    return true;
+}
+
+} // namespace
+
+lock_result os_lock::try_lock(handle h, bool shared, boost::system::error_code& ec) noexcept
+{
+    return lock_until(h, shared, std::chrono::steady_clock::time_point::min(), ec);
+}
+
+lock_result os_lock::lock_until(handle h, bool shared, std::chrono::steady_clock::time_point deadline,
+                                boost::system::error_code& ec) noexcept
 {
     ec.clear();
+    const bool forever = deadline == std::chrono::steady_clock::time_point::max();
+    auto interval = min_poll_interval;
     // 1. flock, owned by our open file description.
-    while (::flock(h, LOCK_EX | LOCK_NB) != 0) {
-        if (errno == EINTR) continue;
-        if (errno == EWOULDBLOCK) return lock_result::busy;
-        ec = errno_code(errno);
-        return lock_result::failed;
+    for (;;) {
+        const attempt a = flock_once(h, shared, forever, ec);
+        if (a == attempt::acquired) break;
+        if (a == attempt::failed) return lock_result::failed;
+        if (!back_off(interval, deadline)) return lock_result::busy;
     }
     // 2. The POSIX record lock, through boost::interprocess::file_lock working on our descriptor.
+    // The flock is kept while waiting for it, as a blocking waiter would.
     file_lock_handle(record_lock_) = h;
-    try {
-        if (record_lock_.try_lock()) return lock_result::acquired;
-        disown();
-        ::flock(h, LOCK_UN);
-        return lock_result::busy;
-    } catch (const boost::interprocess::interprocess_exception& e) {
-        const int native = e.get_native_error();
-        ec = errno_code(native != 0 ? native : EIO);
+    for (;;) {
+        const attempt a = record_lock_once(record_lock_, shared, forever, ec);
+        if (a == attempt::acquired) return lock_result::acquired;
+        if (a == attempt::failed || !back_off(interval, deadline)) break;
     }
     disown();
     ::flock(h, LOCK_UN);
-    return lock_result::failed;
+    return ec ? lock_result::failed : lock_result::busy;
 }
 
 void os_lock::unlock(handle h) noexcept { ::flock(h, LOCK_UN); }

@@ -7,8 +7,10 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace zc {
@@ -18,16 +20,29 @@ namespace detail {
 struct lock_state;
 }
 
-// How a lock file is opened. The defaults are the safe ones.
+// options::wait value meaning "as long as it takes".
+constexpr std::chrono::nanoseconds wait_forever = std::chrono::nanoseconds::max();
+
+// How a lock file is opened and locked. The defaults are the seed's behaviour and the safe ones.
 struct options {
     // Follow a symbolic link at the final component of the path. Off by default: a link planted
     // in a shared directory must not make a LockFile write to (and truncate) the link's target.
     bool follow_symlinks = false;
+    // How long the constructors wait for a busy lock: zero (the default) means exactly one
+    // attempt; wait_forever means as long as it takes. Deadlines use std::chrono::steady_clock.
+    std::chrono::nanoseconds wait{0};
+    // A shared (reader) lock: many shared holders at once, none while an exclusive holder has it.
+    // A shared holder writes no record.
+    bool shared = false;
 };
 
-// An exclusive, non-blocking lock on a file, which it creates (mode 0644 before umask) when it is
-// missing and never removes. It never writes to the file. The reference (doc/reference.adoc)
-// documents every member with its Effects, Throws and Logs.
+// An exclusive (or shared) lock on a file, which it creates (mode 0644 before umask) when it is
+// missing and never removes. It never writes to the file. doc/reference.adoc documents every
+// member with its Effects, Throws and Logs.
+//
+// It meets the standard TimedLockable requirements (lock, try_lock, unlock, try_lock_for,
+// try_lock_until), so std::unique_lock<SimpleLockFile> works; construct it with std::defer_lock
+// to lock it later.
 //
 // While a lock is held, the application must not open the lock file itself: on POSIX, closing any
 // descriptor of the file releases the process's record locks on it. Use read_contents().
@@ -39,6 +54,8 @@ public:
     // throw only std::bad_alloc.
     SimpleLockFile(std::string path, boost::system::error_code& ec);
     SimpleLockFile(std::string path, const options& opts, boost::system::error_code& ec);
+    // Does not lock: lock(), try_lock() and friends do, later.
+    SimpleLockFile(std::string path, std::defer_lock_t, const options& opts = options());
 
     SimpleLockFile(SimpleLockFile&& other) noexcept;
     SimpleLockFile& operator=(SimpleLockFile&& other) noexcept;
@@ -46,13 +63,38 @@ public:
     SimpleLockFile& operator=(const SimpleLockFile&) = delete;
     ~SimpleLockFile();
 
+    // Lockable. lock() waits as long as it takes; try_lock() makes one attempt and returns false
+    // when the lock is busy; try_lock_for/until wait up to a steady-clock deadline. They throw
+    // boost::system::system_error (naming the path) for every failure but a busy lock.
+    void lock();
+    [[nodiscard]] bool try_lock();
+    template <class Rep, class Period>
+    [[nodiscard]] bool try_lock_for(const std::chrono::duration<Rep, Period>& timeout)
+    {
+        // A timeout of a century or more (or an infinite floating-point one) means for ever.
+        if (std::chrono::duration<double>(timeout).count() >= 3.2e9)
+            return try_lock_until_steady(std::chrono::steady_clock::time_point::max());
+        return try_lock_until_steady(std::chrono::steady_clock::now() +
+                                     std::chrono::ceil<std::chrono::steady_clock::duration>(timeout));
+    }
+    template <class Clock, class Duration>
+    [[nodiscard]] bool try_lock_until(const std::chrono::time_point<Clock, Duration>& when)
+    {
+        // Another clock's time point becomes a steady-clock deadline once, here.
+        return try_lock_for(when - Clock::now());
+    }
+    // Releases the lock: the same as close().
+    void unlock() noexcept { close(); }
+
     // Releases the lock; does nothing when none is held. Never throws: if clearing a LockFile's
-    // record fails, the lock is released all the same and a warning is logged.
+    // record fails, the lock is released all the same and a warning is logged. The object may be
+    // locked again afterwards.
     void close() noexcept;
     // The same, reporting a failure to clear the record in ec instead of logging it.
     void close(boost::system::error_code& ec) noexcept;
 
     bool is_locked() const noexcept;
+    bool is_shared() const noexcept;
     // The path as the caller gave it (empty for a default-constructed object).
     const std::string& path() const noexcept;
 
@@ -62,17 +104,19 @@ public:
     std::string read_contents(std::size_t max_bytes = 4096) const;
 
 protected:
-    SimpleLockFile(std::string path, const std::string* template_text, const options& opts,
+    SimpleLockFile(std::string path, const std::string* template_text, const options& opts, bool defer,
                    boost::system::error_code* ec);
 
 private:
+    bool try_lock_until_steady(std::chrono::steady_clock::time_point deadline);
+
     std::string path_;
     std::unique_ptr<detail::lock_state> state_;
 };
 
-// A SimpleLockFile that, once it holds the lock, writes " " + expanded template + "\n" from
-// offset 0 and truncates the file after it; close() overwrites that record with blanks while the
-// lock is still held. Fields: {pid} and {hostname}; {{ and }} are literal braces.
+// A SimpleLockFile that, once it holds the lock exclusively, writes " " + expanded template +
+// "\n" from offset 0 and truncates the file after it; close() overwrites that record with blanks
+// while the lock is still held. Fields: {pid} and {hostname}; {{ and }} are literal braces.
 class ZC_LOCKFILE_DECL LockFile : public SimpleLockFile {
 public:
     LockFile() noexcept = default;
@@ -82,6 +126,8 @@ public:
     LockFile(std::string path, const std::string& content_template, boost::system::error_code& ec);
     LockFile(std::string path, const std::string& content_template, const options& opts,
              boost::system::error_code& ec);
+    LockFile(std::string path, std::defer_lock_t, const std::string& content_template = "{pid}",
+             const options& opts = options());
 };
 
 } // namespace lockfile
