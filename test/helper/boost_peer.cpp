@@ -2,7 +2,7 @@
 // A peer that uses boost::interprocess::file_lock alone (a POSIX record lock), as other programs
 // of the Boost ecosystem do.
 //
-//   boost_peer PATH    (the file must exist)
+//   boost_peer PATH [shared]   (the file must exist)
 // prints "locked" and holds the lock until end of input, or prints "busy" and exits 3.
 
 #include <boost/interprocess/sync/file_lock.hpp>
@@ -12,20 +12,22 @@
 
 int main(int argc, char** argv)
 {
-    if (argc != 2) {
-        std::cerr << "usage: boost_peer PATH\n";
+    if (argc != 2 && argc != 3) {
+        std::cerr << "usage: boost_peer PATH [shared]\n";
         return 2;
     }
     try {
         boost::interprocess::file_lock lock(argv[1]);
-        if (!lock.try_lock()) {
+        const bool shared = argc == 3 && std::string(argv[2]) == "shared";
+        if (!(shared ? lock.try_lock_sharable() : lock.try_lock())) {
             std::cout << "busy" << std::endl;
             return 3;
         }
         std::cout << "locked" << std::endl;
         std::string line;
         std::getline(std::cin, line);
-        lock.unlock();
+        if (shared) lock.unlock_sharable();
+        else lock.unlock();
     } catch (const std::exception& e) {
         std::cout << "error " << e.what() << std::endl;
         return 4;

@@ -1,7 +1,7 @@
 // Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
 // The library in another process, driven by a test through stdin/stdout.
 //
-//   lock_helper lock|simple PATH [TEMPLATE]
+//   lock_helper lock|simple|shared PATH [TEMPLATE]
 // prints "locked <pid>" (then obeys commands), or "busy" (exit 3), or "error <what>" (exit 4).
 // Commands, one per line: "close" (prints "closed"), "spawn" (starts /bin/sleep 600, prints its
 // pid), "fork-exit" (a forked child destroys its copy and exits; prints "forked <status>").
@@ -24,7 +24,7 @@ extern char** environ;
 int main(int argc, char** argv)
 {
     if (argc < 3) {
-        std::cerr << "usage: lock_helper lock|simple PATH [TEMPLATE]\n";
+        std::cerr << "usage: lock_helper lock|simple|shared PATH [TEMPLATE]\n";
         return 2;
     }
     // Boost.Log's default sink would write the library's records to stdout, which is how this
@@ -42,8 +42,12 @@ int main(int argc, char** argv)
     const std::string mode = argv[1];
     std::unique_ptr<zc::lockfile::SimpleLockFile> lock;
     try {
+        zc::lockfile::options shared;
+        shared.shared = true;
         if (mode == "simple")
             lock = std::make_unique<zc::lockfile::SimpleLockFile>(argv[2]);
+        else if (mode == "shared")
+            lock = std::make_unique<zc::lockfile::SimpleLockFile>(argv[2], shared);
         else
             lock = std::make_unique<zc::lockfile::LockFile>(argv[2], argc > 3 ? argv[3] : "{pid}");
     } catch (const zc::lockfile::LockError&) {

@@ -1,0 +1,296 @@
+// Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
+// Waiting for a lock: one attempt by default, up to a steady-clock deadline, or for ever; across
+// processes and inside one; one error record when a wait fails, nothing above debug when it
+// succeeds; the standard Lockable interface with std::unique_lock.
+#define BOOST_TEST_MODULE wait
+#include <boost/test/unit_test.hpp>
+
+#include "support/fixture.hpp"
+#include "support/log_capture.hpp"
+#include "support/process.hpp"
+#include "support/wait_for.hpp"
+
+#include <zc/lockfile.hpp>
+
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <thread>
+
+namespace zl = zc::lockfile;
+using namespace zc_test;
+using namespace std::chrono_literals;
+using boost::log::trivial::severity_level;
+
+namespace {
+
+zl::options waiting(std::chrono::nanoseconds d)
+{
+    zl::options o;
+    o.wait = d;
+    return o;
+}
+
+bool has_message_starting(log_capture& log, const std::string& prefix)
+{
+    for (const auto& r : log.records())
+        if (r.message.rfind(prefix, 0) == 0) return true;
+    return false;
+}
+
+std::size_t count_above_debug(log_capture& log)
+{
+    std::size_t n = 0;
+    for (const auto& r : log.records())
+        if (r.severity > severity_level::debug) ++n;
+    return n;
+}
+
+std::size_t count_errors(log_capture& log)
+{
+    std::size_t n = 0;
+    for (const auto& r : log.records())
+        if (r.severity == severity_level::error) ++n;
+    return n;
+}
+
+// A holder in another process; `kind` is lock_helper's mode, or "flock" for flock(1), or "boost"
+// for a boost::interprocess::file_lock holder. release() lets go.
+class holder {
+public:
+    holder(const std::string& kind, const std::string& path)
+        : child_(kind == "flock"   ? std::vector<std::string>{"flock", "-n", path, "-c", "echo locked; read line || true"}
+                 : kind == "boost" ? std::vector<std::string>{boost_peer(), path}
+                                   : std::vector<std::string>{lock_helper(), kind, path})
+    {
+        const std::string line = child_.read_line();
+        if (line.rfind("locked", 0) != 0) throw std::runtime_error("holder said: " + line);
+    }
+    void release() { child_.close_stdin(); }
+    pid_t pid() const { return child_.pid(); }
+
+private:
+    child_process child_;
+};
+
+// The waiter's result, failing the test instead of hanging when it never comes.
+bool result_of(std::future<bool>& waiter)
+{
+    if (waiter.wait_for(step_limit) != std::future_status::ready) {
+        BOOST_ERROR("the waiter did not get the lock in time");
+        std::abort();  // the waiting thread cannot be cancelled; end the module rather than hang
+    }
+    return waiter.get();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(one_attempt_is_the_default)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    holder h("lock", path);
+    log_capture log;
+    BOOST_CHECK_THROW(zl::LockFile{path}, zl::LockError);
+    BOOST_TEST(!has_message_starting(log, "Waiting"));
+    BOOST_TEST(count_errors(log) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_timed_wait_gets_the_lock_when_the_holder_releases)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    for (const char* kind : {"lock", "flock", "boost"}) {
+        BOOST_TEST_CONTEXT(kind)
+        {
+            if (std::string(kind) == "boost") write_file(path, "");
+            holder h(kind, path);
+            log_capture log;
+            auto waiter = std::async(std::launch::async, [&] { return zl::LockFile(path, "{pid}", waiting(20s)).is_locked(); });
+            wait_for([&] { return has_message_starting(log, "Waiting for lock file " + path); });
+            h.release();
+            BOOST_TEST(result_of(waiter));
+            BOOST_TEST(count_above_debug(log) == 0u);  // a wait that succeeds logs nothing above debug
+            BOOST_TEST(has_message_starting(log, "Locked file " + path + " after waiting"));
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(waiting_for_ever_blocks_in_the_kernel_until_release)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    for (const char* kind : {"lock", "flock", "boost"}) {
+        BOOST_TEST_CONTEXT(kind)
+        {
+            if (std::string(kind) == "boost") write_file(path, "");
+            holder h(kind, path);
+            log_capture log;
+            auto waiter = std::async(std::launch::async, [&] {
+                zl::LockFile l(path, std::defer_lock);
+                l.lock();
+                return l.is_locked();
+            });
+            wait_for([&] { return has_message_starting(log, "Waiting for lock file " + path); });
+            BOOST_TEST((waiter.wait_for(0s) == std::future_status::timeout));
+            h.release();
+            BOOST_TEST(result_of(waiter));
+            BOOST_TEST(count_above_debug(log) == 0u);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_wait_that_times_out_logs_one_error_and_throws)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    holder h("lock", path);
+    log_capture log;
+    const auto start = std::chrono::steady_clock::now();
+    BOOST_CHECK_THROW(zl::LockFile(path, "{pid}", waiting(300ms)), zl::LockError);
+    BOOST_TEST((std::chrono::steady_clock::now() - start >= 300ms));  // it did wait
+    BOOST_TEST(count_errors(log) == 1u);
+    BOOST_TEST(count_above_debug(log) == 1u);
+    BOOST_TEST(has_message_starting(log, "Error locking file " + path + "; pid=" + std::to_string(h.pid())));
+    // The error_code form reports it too, with the same single record.
+    log.clear();
+    boost::system::error_code ec;
+    zl::SimpleLockFile s(path, waiting(50ms), ec);
+    BOOST_TEST((ec == zl::error::locked));
+    BOOST_TEST(count_errors(log) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(waiting_inside_one_process)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    log_capture log;
+    auto held = std::make_unique<zl::LockFile>(path);
+    // Timed out: another thread of this process holds it.
+    std::thread([&] {
+        zl::LockFile l(path, std::defer_lock);
+        BOOST_TEST(!l.try_lock_for(100ms));
+    }).join();
+    BOOST_TEST(count_errors(log) == 1u);
+    log.clear();
+    // Timed, then for ever: both get it once the holding thread releases.
+    for (int forever = 0; forever < 2; ++forever) {
+        auto waiter = std::async(std::launch::async, [&] {
+            zl::LockFile l(path, std::defer_lock);
+            if (forever) l.lock();
+            else if (!l.try_lock_for(20s)) return false;
+            return l.is_locked();
+        });
+        wait_for([&] { return has_message_starting(log, "Waiting for lock file " + path); });
+        held.reset();
+        BOOST_TEST(result_of(waiter));
+        BOOST_TEST(count_above_debug(log) == 0u);
+        held = std::make_unique<zl::LockFile>(path);
+        log.clear();
+    }
+}
+
+BOOST_AUTO_TEST_CASE(try_lock_is_one_attempt_returning_false_without_an_error_record)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    holder h("lock", path);
+    zl::LockFile l(path, std::defer_lock);
+    BOOST_TEST(!l.is_locked());
+    log_capture log;
+    BOOST_TEST(!l.try_lock());
+    BOOST_TEST(count_above_debug(log) == 0u);
+    BOOST_TEST(has_message_starting(log, "Lock file " + path + " is busy; pid=" + std::to_string(h.pid())));
+    h.release();
+    wait_for([&] { return l.try_lock(); });
+    BOOST_TEST(l.is_locked());
+    BOOST_TEST(l.read_contents() == " " + std::to_string(::getpid()) + "\n");
+}
+
+BOOST_AUTO_TEST_CASE(lockable_with_std_unique_lock)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::LockFile file(path, std::defer_lock);
+    {
+        std::unique_lock<zl::LockFile> guard(file);
+        BOOST_TEST(guard.owns_lock());
+        BOOST_TEST(file.is_locked());
+        BOOST_TEST(probe_flock(path) == probe_busy);
+        BOOST_TEST(probe_fcntl(path) == probe_busy);
+    }
+    BOOST_TEST(!file.is_locked());
+    BOOST_TEST(probe_fcntl(path) == probe_acquired);
+
+    holder h("lock", path);
+    zl::SimpleLockFile simple(path, std::defer_lock);
+    {
+        std::unique_lock<zl::SimpleLockFile> guard(simple, std::try_to_lock);
+        BOOST_TEST(!guard.owns_lock());
+    }
+    {
+        std::unique_lock<zl::SimpleLockFile> guard(simple, 50ms);
+        BOOST_TEST(!guard.owns_lock());
+    }
+    {
+        std::unique_lock<zl::SimpleLockFile> guard(simple, std::chrono::system_clock::now() + 50ms);
+        BOOST_TEST(!guard.owns_lock());
+    }
+    h.release();
+    std::unique_lock<zl::SimpleLockFile> guard(simple, std::chrono::steady_clock::now() + 20s);
+    BOOST_TEST(guard.owns_lock());
+}
+
+BOOST_AUTO_TEST_CASE(locking_an_object_twice_is_refused)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::LockFile l(path);
+    try {
+        l.lock();
+        BOOST_FAIL("locked twice");
+    } catch (const boost::system::system_error& e) {
+        BOOST_TEST((e.code() == boost::system::errc::resource_deadlock_would_occur));
+    }
+    BOOST_CHECK_THROW((void)l.try_lock(), boost::system::system_error);
+    zl::LockFile none;
+    BOOST_CHECK_THROW(none.lock(), boost::system::system_error);
+}
+
+BOOST_AUTO_TEST_CASE(unlock_then_lock_again_on_one_object)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::LockFile l(path);
+    for (int i = 0; i < 3; ++i) {
+        l.unlock();
+        BOOST_TEST(read_file(path) == std::string(std::to_string(::getpid()).size() + 1, ' ') + "\n");
+        BOOST_TEST(probe_fcntl(path) == probe_acquired);
+        l.lock();
+        BOOST_TEST(probe_fcntl(path) == probe_busy);
+        BOOST_TEST(read_file(path) == " " + std::to_string(::getpid()) + "\n");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(invalid_template_is_rejected_at_construction_even_when_deferred)
+{
+    temp_dir dir;
+    BOOST_CHECK_THROW(zl::LockFile(dir / "lock", std::defer_lock, "{nope}"), boost::system::system_error);
+    BOOST_TEST(!std::filesystem::exists(dir / "lock"));
+}
+
+BOOST_AUTO_TEST_CASE(past_and_zero_deadlines_make_one_attempt)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::SimpleLockFile l(path, std::defer_lock);
+    BOOST_TEST(l.try_lock_for(0s));
+    l.unlock();
+    BOOST_TEST(l.try_lock_until(std::chrono::steady_clock::now() - 1h));
+    l.unlock();
+    BOOST_TEST(l.try_lock_for(-5s));
+    l.unlock();
+    holder h("lock", path);
+    BOOST_TEST(!l.try_lock_for(-5s));
+    BOOST_TEST(!l.try_lock_until(std::chrono::system_clock::now() - 1h));
+}
