@@ -58,6 +58,7 @@ inline std::string helper_arg(const std::string& name)
 }
 inline std::string lock_helper() { return helper_arg("lock_helper"); }
 inline std::string boost_peer() { return helper_arg("boost_peer"); }
+inline std::string zc_lockfile_command() { return helper_arg("zc-lockfile"); }
 
 // The Python original as installed by Debian (python3-zc.lockfile), for /usr/bin/python3.
 inline const char* python_peer_script()

@@ -34,7 +34,8 @@ constexpr std::chrono::milliseconds step_limit = 20s;
 
 class child_process {
 public:
-    explicit child_process(const std::vector<std::string>& argv)
+    // With merge_stderr, the child's stderr goes to the same pipe as its stdout.
+    explicit child_process(const std::vector<std::string>& argv, bool merge_stderr = false)
     {
         int in[2], out[2];
         if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
@@ -42,6 +43,7 @@ public:
         posix_spawn_file_actions_init(&actions);
         posix_spawn_file_actions_adddup2(&actions, in[0], 0);
         posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+        if (merge_stderr) posix_spawn_file_actions_adddup2(&actions, out[1], 2);
         std::vector<char*> args;
         for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);
@@ -76,6 +78,7 @@ public:
     // full line arrives within step_limit.
     std::string read_line()
     {
+        if (eof_) return std::string();
         const auto deadline = std::chrono::steady_clock::now() + step_limit;
         for (;;) {
             const auto nl = buffer_.find('\n');
@@ -94,11 +97,30 @@ public:
             const ssize_t n = ::read(from_child_, buf, sizeof buf);
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) {
+                eof_ = true;
                 std::string rest;
                 rest.swap(buffer_);
                 return rest;
             }
             buffer_.append(buf, static_cast<std::size_t>(n));
+        }
+    }
+
+    // Every line until the child closes its output.
+    std::vector<std::string> read_all_lines()
+    {
+        std::vector<std::string> lines;
+        for (std::string line; !(line = read_line()).empty() || !at_end();) lines.push_back(line);
+        return lines;
+    }
+
+    // Reads lines until one starts with prefix; returns it. Throws at end of output.
+    std::string read_until(const std::string& prefix)
+    {
+        for (;;) {
+            std::string line = read_line();
+            if (line.rfind(prefix, 0) == 0) return line;
+            if (line.empty() && at_end()) throw std::runtime_error("no line starting with '" + prefix + "'");
         }
     }
 
@@ -145,7 +167,10 @@ private:
     int to_child_ = -1;
     int from_child_ = -1;
     bool reaped_ = false;
+    bool eof_ = false;
     std::string buffer_;
+
+    bool at_end() const { return eof_ && buffer_.empty(); }
 };
 
 // Runs f() in a forked child and returns its exit code (128 + signal if it died). f must only

@@ -1,0 +1,364 @@
+// Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
+// The zc-lockfile command, across real processes.
+#define BOOST_TEST_MODULE cli
+#include <boost/test/unit_test.hpp>
+
+#include "support/fixture.hpp"
+#include "support/process.hpp"
+
+#include <zc/lockfile.hpp>
+
+#include <algorithm>
+#include <csignal>
+
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+namespace zl = zc::lockfile;
+using namespace zc_test;
+
+namespace {
+
+std::vector<std::string> cli(std::vector<std::string> args)
+{
+    args.insert(args.begin(), zc_lockfile_command());
+    return args;
+}
+
+// Runs the command to its end: its exit code and every line of stdout and stderr.
+struct outcome {
+    int code;
+    std::vector<std::string> lines;
+    std::size_t count_containing(const std::string& text) const
+    {
+        return static_cast<std::size_t>(
+            std::count_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(text) != std::string::npos; }));
+    }
+    std::string all() const
+    {
+        std::string s;
+        for (const auto& l : lines) s += l + "\n";
+        return s;
+    }
+};
+
+outcome run_to_end(const std::vector<std::string>& args)
+{
+    child_process p(cli(args), true);
+    outcome o;
+    o.lines = p.read_all_lines();
+    o.code = p.exit_code();
+    return o;
+}
+
+// A holder in another process (lock_helper, flock(1), Python, boost file_lock); release() lets go.
+class holder {
+public:
+    explicit holder(const std::vector<std::string>& argv) : child_(argv)
+    {
+        const std::string line = child_.read_line();
+        if (line.rfind("locked", 0) != 0) throw std::runtime_error("holder said: " + line);
+    }
+    void release() { child_.close_stdin(); }
+    pid_t pid() const { return child_.pid(); }
+    child_process& process() { return child_; }
+
+private:
+    child_process child_;
+};
+
+// Orphaned grandchildren (COMMAND, once its zc-lockfile dies) are reparented to this process,
+// so the test can reap them and see how they ended.
+struct subreaper {
+    subreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1); }
+};
+
+int wait_for_exit(pid_t pid)
+{
+    const auto deadline = std::chrono::steady_clock::now() + step_limit;
+    for (;;) {
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) == pid) return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+        if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("process did not end");
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(run_exits_with_the_commands_status)
+{
+    temp_dir dir;
+    BOOST_TEST(run_to_end({"run", dir / "lock", "--", "sh", "-c", "exit 7"}).code == 7);
+    BOOST_TEST(run_to_end({"run", dir / "lock", "--", "true"}).code == 0);
+    BOOST_TEST(run_to_end({"run", dir / "lock", "--", "sh", "-c", "kill -9 $$"}).code == 128 + SIGKILL);
+    BOOST_TEST(run_to_end({"run", dir / "lock", "--", "sh", "-c", "kill -TERM $$"}).code == 128 + SIGTERM);
+    const outcome missing = run_to_end({"run", dir / "lock", "--", "/no/such/program"});
+    BOOST_TEST(missing.code == 127);
+    BOOST_TEST(missing.count_containing("cannot run /no/such/program") == 1u);
+    BOOST_TEST(probe_fcntl(dir / "lock") == probe_acquired);  // released every time
+}
+
+BOOST_AUTO_TEST_CASE(run_holds_the_lock_and_its_record_while_the_command_runs)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    child_process run(cli({"run", path, "--", "sh", "-c", "echo ready; read line"}));
+    BOOST_REQUIRE(run.read_line() == "ready");
+    BOOST_TEST(read_file(path) == " " + std::to_string(run.pid()) + "\n");
+    BOOST_TEST(probe_flock(path) == probe_busy);
+    BOOST_TEST(probe_fcntl(path) == probe_busy);
+    BOOST_CHECK_THROW(zl::LockFile{path}, zl::LockError);
+    run.write_line("done");
+    BOOST_TEST(run.exit_code() == 0);
+    BOOST_TEST(probe_fcntl(path) == probe_acquired);
+    BOOST_TEST(read_file(path) == std::string(std::to_string(run.pid()).size() + 1, ' ') + "\n");
+}
+
+BOOST_AUTO_TEST_CASE(the_command_inherits_no_lock_descriptor)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    const outcome o = run_to_end({"run", path, "--", "sh", "-c", "for f in /proc/$$/fd/*; do readlink $f; done; true"});
+    BOOST_TEST(o.code == 0);
+    BOOST_TEST(o.count_containing("pipe:") > 0u);
+    BOOST_TEST(o.count_containing(path) == 0u, o.all());
+}
+
+BOOST_AUTO_TEST_CASE(a_busy_lock_prints_one_error_record_and_exits_75_or_the_chosen_code)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    holder h({lock_helper(), "lock", path});
+    const std::string record = "ERROR Error locking file " + path + "; pid=" + std::to_string(h.pid());
+    outcome o = run_to_end({"run", path, "--", "echo", "ran"});
+    BOOST_TEST(o.code == 75);
+    BOOST_TEST(o.count_containing(record) == 1u, o.all());
+    BOOST_TEST(o.count_containing("ran") == 0u);
+    o = run_to_end({"run", "--conflict-exit-code", "9", path, "--", "true"});
+    BOOST_TEST(o.code == 9);
+    BOOST_TEST(o.count_containing(record) == 1u);
+    o = run_to_end({"-q", "run", "--wait", "0.2", path, "--", "true"});
+    BOOST_TEST(o.code == 75);
+    BOOST_TEST(o.lines.size() == 1u, o.all());  // one record for the whole failed wait
+    BOOST_TEST(o.count_containing(record) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(run_waits_for_the_lock_timed_or_for_ever)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    for (const char* wait : {"20", "0.5e2", "inf"}) {
+        BOOST_TEST_CONTEXT("--wait " << wait)
+        {
+            holder h({"flock", "-n", path, "-c", "echo locked; read line || true"});
+            child_process run(cli({"-v", "run", "--wait", wait, path, "--", "echo", "acquired"}), true);
+            run.read_until("zc-lockfile: DEBUG Waiting for lock file " + path);
+            h.release();
+            BOOST_TEST(run.read_until("acquired") == "acquired");
+            BOOST_TEST(run.exit_code() == 0);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(shared_runs_overlap_and_exclude_exclusive_ones)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    child_process a(cli({"run", "--shared", path, "--", "sh", "-c", "echo in; read line"}));
+    child_process b(cli({"run", "--shared", path, "--", "sh", "-c", "echo in; read line"}));
+    BOOST_REQUIRE(a.read_line() == "in");
+    BOOST_REQUIRE(b.read_line() == "in");
+    BOOST_TEST(read_file(path).empty());  // shared holders write no record
+    BOOST_TEST(run_to_end({"run", path, "--", "true"}).code == 75);
+    a.write_line("x");
+    BOOST_TEST(a.exit_code() == 0);
+    BOOST_TEST(run_to_end({"run", path, "--", "true"}).code == 75);
+    b.write_line("x");
+    BOOST_TEST(b.exit_code() == 0);
+    BOOST_TEST(run_to_end({"run", path, "--", "true"}).code == 0);
+}
+
+BOOST_AUTO_TEST_CASE(run_killed_while_waiting_takes_nothing_with_it)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    for (int sig : {SIGKILL, SIGTERM, SIGINT}) {
+        BOOST_TEST_CONTEXT("signal " << sig)
+        {
+            holder h({lock_helper(), "lock", path});
+            child_process run(cli({"-v", "run", "--wait", "inf", path, "--", "echo", "ran"}), true);
+            run.read_until("zc-lockfile: DEBUG Waiting for lock file");
+            run.kill(sig);
+            BOOST_TEST(run.exit_code() == 128 + sig);
+            h.release();
+            h.process().wait();
+            BOOST_TEST(probe_flock(path) == probe_acquired);
+            BOOST_TEST(probe_fcntl(path) == probe_acquired);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(the_command_dies_with_a_run_killed_by_sigkill)
+{
+    subreaper reaper;
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    child_process run(cli({"run", path, "--", "sh", "-c", "echo $$; exec sleep 600"}));
+    const pid_t command = std::stoi(run.read_line());
+    run.kill(SIGKILL);
+    BOOST_TEST(run.exit_code() == 128 + SIGKILL);
+    BOOST_TEST(wait_for_exit(command) == 128 + SIGKILL);
+    BOOST_TEST(probe_fcntl(path) == probe_acquired);
+}
+
+BOOST_AUTO_TEST_CASE(signals_are_forwarded_to_the_command)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+        BOOST_TEST_CONTEXT("signal " << sig)
+        {
+            child_process run(cli({"run", path, "--", "sh", "-c", "echo ready; exec sleep 600"}));
+            BOOST_REQUIRE(run.read_line() == "ready");
+            run.kill(sig);
+            BOOST_TEST(run.exit_code() == 128 + sig);  // how COMMAND ended
+            BOOST_TEST(probe_fcntl(path) == probe_acquired);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(status_names_the_kernels_holder_for_every_peer)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    write_file(path, "");
+    const std::vector<std::vector<std::string>> peers = {
+        {lock_helper(), "lock", path},
+        {"flock", "-n", path, "-c", "echo locked; read line || true"},
+        {"/usr/bin/python3", "-c", python_peer_script(), path},
+        {boost_peer(), path},
+    };
+    for (const auto& argv : peers) {
+        BOOST_TEST_CONTEXT(argv[0])
+        {
+            holder h(argv);
+            const outcome o = run_to_end({"status", "--json", path});
+            BOOST_TEST(o.code == 75);
+            BOOST_REQUIRE(o.lines.size() == 1u);
+            const std::string& json = o.lines[0];
+            BOOST_TEST(json.find("\"locked\": true") != std::string::npos, json);
+            BOOST_TEST(json.find("\"holder_pid\": " + std::to_string(h.pid()) + ",") != std::string::npos, json);
+            const outcome human = run_to_end({"status", path});
+            BOOST_TEST(human.code == 75);
+            BOOST_TEST(human.count_containing("held by pid " + std::to_string(h.pid())) == 1u, human.all());
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(status_json_has_every_key)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    outcome o = run_to_end({"status", "--json", path});
+    BOOST_TEST(o.code == 0);
+    BOOST_TEST(o.all() == "{\"path\": \"" + path +
+                              "\", \"exists\": false, \"locked\": false, \"holder_pid\": null, \"recorded_pid\": null, "
+                              "\"recorded_hostname\": null, \"recorded_alive\": null, \"stale\": false}\n");
+    child_process holder_process({lock_helper(), "lock", path, "{pid}/{hostname}"});
+    BOOST_REQUIRE(holder_process.read_line().rfind("locked", 0) == 0);
+    const std::string pid = std::to_string(holder_process.pid());
+    holder_process.kill(SIGKILL);
+    holder_process.wait();
+    o = run_to_end({"status", "--json", path});
+    BOOST_TEST(o.code == 0);
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    BOOST_TEST(o.all() == "{\"path\": \"" + path + "\", \"exists\": true, \"locked\": false, \"holder_pid\": null, \"recorded_pid\": " +
+                              pid + ", \"recorded_hostname\": \"" + host + "\", \"recorded_alive\": false, \"stale\": true}\n");
+    write_file(path, " 12/elsewhere\n");
+    o = run_to_end({"status", "--json", path});
+    BOOST_TEST(o.all().find("\"recorded_hostname\": \"elsewhere\", \"recorded_alive\": null, \"stale\": false") != std::string::npos,
+               o.all());
+}
+
+BOOST_AUTO_TEST_CASE(status_never_takes_the_lock)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    { zl::LockFile make(path); }
+    // status goes through inspect(), which inspect_test proves never takes the lock, not even for
+    // an instant; here, on a held file, it reports the lock held and leaves it held.
+    zl::LockFile mine(path);
+    for (int i = 0; i < 20; ++i) BOOST_TEST(run_to_end({"status", path}).code == 75);
+    BOOST_TEST(probe_flock(path) == probe_busy);
+    BOOST_TEST(probe_fcntl(path) == probe_busy);
+}
+
+BOOST_AUTO_TEST_CASE(stale_lock_reported_by_run_and_hidden_by_q)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    write_file(path, " 999999999\n");
+    outcome o = run_to_end({"-q", "run", path, "--", "true"});
+    BOOST_TEST(o.code == 0);
+    BOOST_TEST(o.lines.empty(), o.all());
+    write_file(path, " 999999999\n");
+    o = run_to_end({"run", path, "--", "true"});
+    BOOST_TEST(o.count_containing("WARNING Stale lock file " + path + ": pid=999999999 is no longer running") == 1u, o.all());
+}
+
+BOOST_AUTO_TEST_CASE(usage_errors_exit_64_with_a_hint)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    const std::vector<std::vector<std::string>> bad = {
+        {},
+        {"frobnicate"},
+        {"run"},
+        {"run", path},
+        {"run", path, "--"},
+        {"run", "--wait", "abc", path, "--", "true"},
+        {"run", "--wait", "-1", path, "--", "true"},
+        {"run", "--wait", path},
+        {"run", "--conflict-exit-code", "256", path, "--", "true"},
+        {"run", "--bogus", path, "--", "true"},
+        {"run", path, "extra", "--", "true"},
+        {"run", "--template", "{nope}", path, "--", "true"},
+        {"status"},
+        {"status", "--yaml", path},
+        {"status", path, path},
+    };
+    for (const auto& args : bad) {
+        const outcome o = run_to_end(args);
+        std::string joined;
+        for (const auto& a : args) joined += a + " ";
+        BOOST_TEST(o.code == 64, joined);
+        BOOST_TEST(o.lines.size() == 1u, joined << ": " << o.all());
+        BOOST_TEST(o.count_containing("zc-lockfile: ") == 1u, joined);
+    }
+    BOOST_TEST(!std::filesystem::exists(path));
+}
+
+BOOST_AUTO_TEST_CASE(unopenable_lock_files_exit_74_naming_path_and_reason)
+{
+    temp_dir dir;
+    outcome o = run_to_end({"run", dir / "missing/lock", "--", "true"});
+    BOOST_TEST(o.code == 74);
+    BOOST_TEST(o.count_containing("'" + dir / "missing/lock" + "': No such file or directory") == 1u, o.all());
+    o = run_to_end({"run", dir.path, "--", "true"});
+    BOOST_TEST(o.code == 74);
+    BOOST_TEST(o.count_containing("Is a directory") == 1u, o.all());
+    o = run_to_end({"status", dir.path});
+    BOOST_TEST(o.code == 74);
+}
+
+BOOST_AUTO_TEST_CASE(help_and_version)
+{
+    outcome o = run_to_end({"--help"});
+    BOOST_TEST(o.code == 0);
+    BOOST_TEST(o.count_containing("zc-lockfile run [--wait SECONDS|inf]") == 1u);
+    o = run_to_end({"--version"});
+    BOOST_TEST(o.code == 0);
+    BOOST_TEST(o.all() == std::string("zc-lockfile ") + ZC_LOCKFILE_VERSION_STRING + "\n");
+}

@@ -1,0 +1,46 @@
+// Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
+// The zc-lockfile command: what its parts share.
+#ifndef ZC_LOCKFILE_TOOLS_CLI_HPP
+#define ZC_LOCKFILE_TOOLS_CLI_HPP
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace zc_cli {
+
+// Exit statuses, from sysexits.h where one fits.
+constexpr int exit_ok = 0;
+constexpr int exit_usage = 64;     // EX_USAGE
+constexpr int exit_io = 74;        // EX_IOERR: the lock file cannot be opened or created
+constexpr int exit_busy = 75;      // EX_TEMPFAIL: the lock is held
+constexpr int exit_software = 70;  // EX_SOFTWARE: an unexpected internal failure
+
+struct run_args {
+    std::string path;
+    std::vector<std::string> command;
+    std::chrono::nanoseconds wait{0};
+    bool shared = false;
+    std::string content_template = "{pid}";
+    int conflict_exit_code = exit_busy;
+};
+
+struct status_args {
+    std::string path;
+    bool json = false;
+};
+
+enum class verbosity { quiet, normal, verbose };
+
+// Installs the command's Boost.Log console sink on stderr: "zc-lockfile: SEVERITY message".
+void setup_logging(verbosity v);
+
+int run(const run_args& args);
+int status(const status_args& args);
+
+// Prints "zc-lockfile: <problem>; try 'zc-lockfile --help'" and returns exit_usage.
+int usage_error(const std::string& problem);
+
+} // namespace zc_cli
+
+#endif

@@ -1,0 +1,130 @@
+// Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
+// zc-lockfile status: what is known about a lock file, without taking it.
+
+#include "cli.hpp"
+
+#include <zc/lockfile.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+namespace zc_cli {
+
+namespace {
+
+// JSON string literal. Written by hand: eight flat keys do not need a JSON library.
+std::string json_string(const std::string& s)
+{
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (c < 0x20 || c == 0x7f) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                out += buf;
+            } else {
+                out += static_cast<char>(c);
+            }
+        }
+    }
+    return out + "\"";
+}
+
+const char* family_name(zc::lockfile::lock_family f)
+{
+    switch (f) {
+    case zc::lockfile::lock_family::flock: return "flock";
+    case zc::lockfile::lock_family::posix: return "POSIX record";
+    case zc::lockfile::lock_family::ofd: return "OFD";
+    case zc::lockfile::lock_family::this_process: return "this process's";
+    case zc::lockfile::lock_family::none: break;
+    }
+    return "unknown";
+}
+
+// true, false, or null when it cannot be told (no record, another host, a pid out of range).
+const char* alive_json(zc::lockfile::writer_state w)
+{
+    using zc::lockfile::writer_state;
+    if (w == writer_state::alive) return "true";
+    if (w == writer_state::dead || w == writer_state::pid_reused) return "false";
+    return "null";
+}
+
+const char* writer_text(zc::lockfile::writer_state w)
+{
+    using zc::lockfile::writer_state;
+    switch (w) {
+    case writer_state::alive: return "running";
+    case writer_state::dead: return "gone";
+    case writer_state::pid_reused: return "gone (its pid now belongs to a later process)";
+    case writer_state::other_host: return "on another host: not checked";
+    case writer_state::unknown: return "cannot be checked";
+    case writer_state::none: break;
+    }
+    return "";
+}
+
+} // namespace
+
+int status(const status_args& args)
+{
+    zc::lockfile::lock_info info;
+    try {
+        // The writer's template is not known: try the default, then the common one with a host.
+        info = zc::lockfile::inspect(args.path);
+        if (info.writer == zc::lockfile::writer_state::none && !info.record.empty()) {
+            const auto with_host = zc::lockfile::inspect(args.path, "{pid}/{hostname}");
+            if (with_host.writer != zc::lockfile::writer_state::none) info = with_host;
+        }
+    } catch (const boost::system::system_error& e) {
+        std::cerr << "zc-lockfile: " << e.what() << "\n";
+        return exit_io;
+    }
+    if (args.json) {
+        std::cout << "{\"path\": " << json_string(args.path) << ", \"exists\": " << (info.exists ? "true" : "false")
+                  << ", \"locked\": " << (info.locked ? "true" : "false") << ", \"holder_pid\": "
+                  << (info.holder_pid > 0 ? std::to_string(info.holder_pid) : "null") << ", \"recorded_pid\": "
+                  << (info.recorded_pid != 0 ? std::to_string(info.recorded_pid) : "null") << ", \"recorded_hostname\": "
+                  << (info.recorded_hostname.empty() ? "null" : json_string(info.recorded_hostname))
+                  << ", \"recorded_alive\": " << alive_json(info.writer) << ", \"stale\": " << (info.stale ? "true" : "false")
+                  << "}\n";
+    } else if (!info.exists) {
+        std::cout << args.path << ": does not exist (free)\n";
+    } else {
+        std::cout << args.path << ": " << (info.locked ? "locked" : "free");
+        if (info.locked) {
+            std::cout << " (" << family_name(info.family) << " lock";
+            if (info.holder_pid > 0) std::cout << " held by pid " << info.holder_pid;
+            std::cout << ")";
+        }
+        std::cout << "\n";
+        if (info.record.empty()) {
+            std::cout << "  record: none\n";
+        } else {
+            std::cout << "  record: " << json_string(info.record) << "\n";
+            if (info.recorded_pid != 0) {
+                std::cout << "  recorded pid " << info.recorded_pid;
+                if (!info.recorded_hostname.empty()) std::cout << " on " << info.recorded_hostname;
+                std::cout << ": " << writer_text(info.writer) << "\n";
+            }
+        }
+        if (info.stale) std::cout << "  stale: its writer died holding the lock; the next holder takes it over\n";
+    }
+    return info.locked ? exit_busy : exit_ok;
+}
+
+int usage_error(const std::string& problem)
+{
+    std::cerr << "zc-lockfile: " << problem << "; try 'zc-lockfile --help'\n";
+    return exit_usage;
+}
+
+} // namespace zc_cli
