@@ -51,22 +51,6 @@ outcome run_to_end(const std::vector<std::string>& args)
     return o;
 }
 
-// A holder in another process (lock_helper, flock(1), Python, boost file_lock); release() lets go.
-class holder {
-public:
-    explicit holder(const std::vector<std::string>& argv) : child_(argv)
-    {
-        const std::string line = child_.read_line();
-        if (line.rfind("locked", 0) != 0) throw std::runtime_error("holder said: " + line);
-    }
-    void release() { child_.close_stdin(); }
-    pid_t pid() const { return child_.pid(); }
-    child_process& process() { return child_; }
-
-private:
-    child_process child_;
-};
-
 // Orphaned grandchildren (COMMAND, once its zc-lockfile dies) are reparented to this process,
 // so the test can reap them and see how they ended.
 struct subreaper {

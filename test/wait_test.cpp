@@ -13,6 +13,7 @@
 #include <zc/lockfile.hpp>
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -54,24 +55,17 @@ std::size_t count_errors(log_capture& log)
     return n;
 }
 
-// A holder in another process; `kind` is lock_helper's mode, or "flock" for flock(1), or "boost"
-// for a boost::interprocess::file_lock holder. release() lets go.
-class holder {
-public:
-    holder(const std::string& kind, const std::string& path)
-        : child_(kind == "flock"   ? std::vector<std::string>{"flock", "-n", path, "-c", "echo locked; read line || true"}
-                 : kind == "boost" ? std::vector<std::string>{boost_peer(), path}
-                                   : std::vector<std::string>{lock_helper(), kind, path})
-    {
-        const std::string line = child_.read_line();
-        if (line.rfind("locked", 0) != 0) throw std::runtime_error("holder said: " + line);
+// A holder in another process: lock_helper in mode `kind`, or flock(1) for "flock", or a
+// boost::interprocess::file_lock holder for "boost".
+holder holder_of(const std::string& kind, const std::string& path)
+{
+    if (kind == "flock") return holder({"flock", "-n", path, "-c", "echo locked; read line || true"});
+    if (kind == "boost") {
+        write_file(path, "");
+        return holder({boost_peer(), path});
     }
-    void release() { child_.close_stdin(); }
-    pid_t pid() const { return child_.pid(); }
-
-private:
-    child_process child_;
-};
+    return holder({lock_helper(), kind, path});
+}
 
 // The waiter's result, failing the test instead of hanging when it never comes.
 bool result_of(std::future<bool>& waiter)
@@ -89,62 +83,54 @@ BOOST_AUTO_TEST_CASE(one_attempt_is_the_default)
 {
     temp_dir dir;
     const std::string path = dir / "lock";
-    holder h("lock", path);
+    holder h = holder_of("lock", path);
     log_capture log;
     BOOST_CHECK_THROW(zl::LockFile{path}, zl::LockError);
     BOOST_TEST(!has_message_starting(log, "Waiting"));
     BOOST_TEST(count_errors(log) == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(a_timed_wait_gets_the_lock_when_the_holder_releases)
+// While a holder of each kind has the lock, `wait` waits; when it lets go, `wait` gets it, logging
+// nothing above debug.
+void check_wait_gets_the_lock_on_release(const std::function<bool(const std::string&)>& wait)
 {
     temp_dir dir;
     const std::string path = dir / "lock";
     for (const char* kind : {"lock", "flock", "boost"}) {
         BOOST_TEST_CONTEXT(kind)
         {
-            if (std::string(kind) == "boost") write_file(path, "");
-            holder h(kind, path);
+            holder h = holder_of(kind, path);
             log_capture log;
-            auto waiter = std::async(std::launch::async, [&] { return zl::LockFile(path, "{pid}", waiting(20s)).is_locked(); });
-            wait_for([&] { return has_message_starting(log, "Waiting for lock file " + path); });
-            h.release();
-            BOOST_TEST(result_of(waiter));
-            BOOST_TEST(count_above_debug(log) == 0u);  // a wait that succeeds logs nothing above debug
-            BOOST_TEST(has_message_starting(log, "Locked file " + path + " after waiting"));
-        }
-    }
-}
-
-BOOST_AUTO_TEST_CASE(waiting_for_ever_blocks_in_the_kernel_until_release)
-{
-    temp_dir dir;
-    const std::string path = dir / "lock";
-    for (const char* kind : {"lock", "flock", "boost"}) {
-        BOOST_TEST_CONTEXT(kind)
-        {
-            if (std::string(kind) == "boost") write_file(path, "");
-            holder h(kind, path);
-            log_capture log;
-            auto waiter = std::async(std::launch::async, [&] {
-                zl::LockFile l(path, std::defer_lock);
-                l.lock();
-                return l.is_locked();
-            });
+            auto waiter = std::async(std::launch::async, [&] { return wait(path); });
             wait_for([&] { return has_message_starting(log, "Waiting for lock file " + path); });
             BOOST_TEST((waiter.wait_for(0s) == std::future_status::timeout));
             h.release();
             BOOST_TEST(result_of(waiter));
             BOOST_TEST(count_above_debug(log) == 0u);
+            BOOST_TEST(has_message_starting(log, "Locked file " + path + " after waiting"));
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(a_timed_wait_gets_the_lock_when_the_holder_releases)
+{
+    check_wait_gets_the_lock_on_release([](const std::string& path) { return zl::LockFile(path, "{pid}", waiting(20s)).is_locked(); });
+}
+
+BOOST_AUTO_TEST_CASE(waiting_for_ever_blocks_in_the_kernel_until_release)
+{
+    check_wait_gets_the_lock_on_release([](const std::string& path) {
+        zl::LockFile l(path, std::defer_lock);
+        l.lock();
+        return l.is_locked();
+    });
 }
 
 BOOST_AUTO_TEST_CASE(a_wait_that_times_out_logs_one_error_and_throws)
 {
     temp_dir dir;
     const std::string path = dir / "lock";
-    holder h("lock", path);
+    holder h = holder_of("lock", path);
     log_capture log;
     const auto start = std::chrono::steady_clock::now();
     BOOST_CHECK_THROW(zl::LockFile(path, "{pid}", waiting(300ms)), zl::LockError);
@@ -194,7 +180,7 @@ BOOST_AUTO_TEST_CASE(try_lock_is_one_attempt_returning_false_without_an_error_re
 {
     temp_dir dir;
     const std::string path = dir / "lock";
-    holder h("lock", path);
+    holder h = holder_of("lock", path);
     zl::LockFile l(path, std::defer_lock);
     BOOST_TEST(!l.is_locked());
     log_capture log;
@@ -222,7 +208,7 @@ BOOST_AUTO_TEST_CASE(lockable_with_std_unique_lock)
     BOOST_TEST(!file.is_locked());
     BOOST_TEST(probe_fcntl(path) == probe_acquired);
 
-    holder h("lock", path);
+    holder h = holder_of("lock", path);
     zl::SimpleLockFile simple(path, std::defer_lock);
     {
         std::unique_lock<zl::SimpleLockFile> guard(simple, std::try_to_lock);
@@ -290,7 +276,7 @@ BOOST_AUTO_TEST_CASE(past_and_zero_deadlines_make_one_attempt)
     l.unlock();
     BOOST_TEST(l.try_lock_for(-5s));
     l.unlock();
-    holder h("lock", path);
+    holder h = holder_of("lock", path);
     BOOST_TEST(!l.try_lock_for(-5s));
     BOOST_TEST(!l.try_lock_until(std::chrono::system_clock::now() - 1h));
 }

@@ -173,6 +173,23 @@ private:
     bool at_end() const { return eof_ && buffer_.empty(); }
 };
 
+// A peer process that holds a lock once it has said "locked..." on its first line; release()
+// closes its input, which makes every helper let go and exit.
+class holder {
+public:
+    explicit holder(const std::vector<std::string>& argv) : child_(argv)
+    {
+        const std::string line = child_.read_line();
+        if (line.rfind("locked", 0) != 0) throw std::runtime_error("holder " + argv[0] + " said: " + line);
+    }
+    void release() { child_.close_stdin(); }
+    pid_t pid() const { return child_.pid(); }
+    child_process& process() { return child_; }
+
+private:
+    child_process child_;
+};
+
 // Runs f() in a forked child and returns its exit code (128 + signal if it died). f must only
 // make system calls: the child of a threaded process may not allocate or take locks.
 template <class F> int in_forked_child(F f)
