@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The ways to consume zc_lockfile, each built and run for real: a b2 project using the b2 target,
+# the CMake build with ctest, find_package from an installed tree (shared and static),
+# add_subdirectory, and pkg-config. Prints how long each stage took.
+#
+#   test/packaging.sh        (from the top of the tree; needs cmake, pkg-config, b2, g++, Boost)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+work=$(mktemp -d)
+chmod 755 "$work"  # the permission test runs a helper from here as nobody
+trap 'rm -rf "$work"' EXIT
+stage_start=$(date +%s)
+stage() {
+    local now
+    now=$(date +%s)
+    [ -n "${stage_name:-}" ] && echo "--- ${stage_name}: $((now - stage_start)) s"
+    stage_name=$1
+    stage_start=$now
+    echo "=== $1"
+}
+quiet() { "$@" > "$work/out.log" 2>&1 || { cat "$work/out.log"; return 1; }; }
+
+stage "b2 consumer (example/b2_consumer), shared and static"
+for link in shared static; do
+    rm -rf example/b2_consumer/bin
+    (cd example/b2_consumer && quiet b2 -j2 link=$link)
+    exe=$(find example/b2_consumer/bin -name quick_start -type f -perm -u+x | head -n 1)
+    "$exe" "$work/b2-$link.lock" | grep "working; the lock file says: [0-9]*/"
+done
+rm -rf example/b2_consumer/bin
+
+stage "CMake build of the library, command and tests, with ctest"
+quiet cmake -S . -B "$work/build" -DCMAKE_BUILD_TYPE=Release
+quiet cmake --build "$work/build" -j2
+(cd "$work/build" && ctest -j2 --output-on-failure | tail -n 3)
+
+for kind in shared static; do
+    stage "cmake --install ($kind) and a find_package consumer"
+    shared=$([ $kind = shared ] && echo ON || echo OFF)
+    quiet cmake -S . -B "$work/lib-$kind" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=$shared -DZC_LOCKFILE_BUILD_TESTS=OFF
+    quiet cmake --build "$work/lib-$kind" -j2
+    quiet cmake --install "$work/lib-$kind" --prefix "$work/prefix-$kind"
+    quiet cmake -S test/cmake_install_test -B "$work/consumer-$kind" -DCMAKE_PREFIX_PATH="$work/prefix-$kind"
+    quiet cmake --build "$work/consumer-$kind" -j2
+    (cd "$work/consumer-$kind" && ctest --output-on-failure | grep "tests passed")
+    # A shared build keeps Boost.Log private: the consumer links only zc_lockfile and its headers.
+    if [ $kind = shared ]; then
+        ! grep -q "Boost::log" "$work/prefix-$kind/lib/cmake/zc_lockfile/zc_lockfileTargets.cmake"
+    fi
+    "$work/prefix-$kind/bin/zc-lockfile" --version
+
+    stage "pkg-config ($kind): a one-line compile"
+    static_flag=$([ $kind = static ] && echo --static || true)
+    export PKG_CONFIG_PATH="$work/prefix-$kind/lib/pkgconfig"
+    g++ example/quick_start.cpp -o "$work/pc-$kind" $(pkg-config --cflags --libs $static_flag zc_lockfile)
+    LD_LIBRARY_PATH="$work/prefix-$kind/lib" "$work/pc-$kind" "$work/pc-$kind.lock" | grep "working; the lock file says: [0-9]*/"
+    unset PKG_CONFIG_PATH
+done
+
+stage "add_subdirectory consumer"
+quiet cmake -S test/cmake_subdir_test -B "$work/subdir"
+quiet cmake --build "$work/subdir" -j2
+(cd "$work/subdir" && ctest --output-on-failure | grep "tests passed")
+
+stage "done"
