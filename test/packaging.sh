@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The ways to consume zc_lockfile, each built and run for real: a b2 project using the b2 target,
 # the CMake build with ctest, find_package from an installed tree (shared and static),
-# add_subdirectory, and pkg-config. Prints how long each stage took.
+# add_subdirectory, pkg-config, and conan create (shared and static) with its test_package; then
+# the HTML documentation. Prints how long each stage took.
 #
-#   test/packaging.sh        (from the top of the tree; needs cmake, pkg-config, b2, g++, Boost)
+#   test/packaging.sh   (needs cmake, pkg-config, b2, g++, Boost, python3 with venv, asciidoctor;
+#                        pip fetches Conan from PyPI)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -53,7 +55,9 @@ for kind in shared static; do
     stage "pkg-config ($kind): a one-line compile"
     static_flag=$([ $kind = static ] && echo --static || true)
     export PKG_CONFIG_PATH="$work/prefix-$kind/lib/pkgconfig"
+    # tag::pkg-config[]
     g++ example/quick_start.cpp -o "$work/pc-$kind" $(pkg-config --cflags --libs $static_flag zc_lockfile)
+    # end::pkg-config[]
     LD_LIBRARY_PATH="$work/prefix-$kind/lib" "$work/pc-$kind" "$work/pc-$kind.lock" | grep "working; the lock file says: [0-9]*/"
     unset PKG_CONFIG_PATH
 done
@@ -62,5 +66,25 @@ stage "add_subdirectory consumer"
 quiet cmake -S test/cmake_subdir_test -B "$work/subdir"
 quiet cmake --build "$work/subdir" -j2
 (cd "$work/subdir" && ctest --output-on-failure | grep "tests passed")
+
+stage "Conan 2: conan create, shared and static, offline against the system's Boost"
+python3 -m venv "$work/venv" 2>/dev/null || /usr/bin/python3 -m venv "$work/venv"
+quiet "$work/venv/bin/pip" install "conan==2.34.0"
+PATH="$work/venv/bin:$PATH"
+# tag::conan[]
+export CONAN_HOME="$work/conan-home"        # a private Conan cache
+conan profile detect > /dev/null
+conan remote remove conancenter             # offline: nothing comes from ConanCenter
+conan export test/conan/system_boost --user system
+for shared in True False; do
+    conan create . -pr:h test/conan/profile -o "zc_lockfile/*:shared=$shared" --build=missing > "$work/conan.log" 2>&1 \
+        || { cat "$work/conan.log"; exit 1; }
+    grep "test package" "$work/conan.log" | tail -n 1
+done
+# end::conan[]
+
+stage "the documentation: asciidoctor to HTML, every include resolved"
+asciidoctor --failure-level WARN -D "$work/html" doc/*.adoc
+ls "$work/html"
 
 stage "done"

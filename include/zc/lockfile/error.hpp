@@ -16,6 +16,7 @@ namespace lockfile {
 
 // Errors of this library that are not operating-system errors. OS errors are reported with
 // boost::system::system_category() and their errno value.
+// tag::errors[]
 enum class error {
     locked = 1,          // somebody else holds the lock (another process, or this one)
     empty_path,          // the path is the empty string
@@ -31,7 +32,9 @@ inline boost::system::error_code make_error_code(error e) noexcept
 {
     return boost::system::error_code(static_cast<int>(e), lockfile_category());
 }
+// end::errors[]
 
+// tag::lock_error[]
 // Thrown when the lock is held by somebody else. what() contains "Couldn't lock '<path>'",
 // with the path as the caller gave it; code() == error::locked.
 class BOOST_SYMBOL_VISIBLE LockError : public boost::system::system_error {
@@ -47,6 +50,7 @@ public:
 private:
     std::string path_;
 };
+// end::lock_error[]
 
 } // namespace lockfile
 } // namespace zc

@@ -12,6 +12,7 @@
 namespace zc {
 namespace lockfile {
 
+// tag::inspect[]
 // What is known of the process a record names.
 enum class writer_state {
     none,        // no record, or one that does not match the template
@@ -46,6 +47,7 @@ ZC_LOCKFILE_DECL lock_info inspect(const std::string& path, const std::string& c
                                    const options& opts = options());
 ZC_LOCKFILE_DECL lock_info inspect(const std::string& path, const std::string& content_template,
                                    const options& opts, boost::system::error_code& ec);
+// end::inspect[]
 
 } // namespace lockfile
 } // namespace zc

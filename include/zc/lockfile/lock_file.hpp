@@ -20,6 +20,7 @@ namespace detail {
 struct lock_state;
 }
 
+// tag::options[]
 // options::wait value meaning "as long as it takes".
 constexpr std::chrono::nanoseconds wait_forever = std::chrono::nanoseconds::max();
 
@@ -35,6 +36,7 @@ struct options {
     // A shared holder writes no record.
     bool shared = false;
 };
+// end::options[]
 
 // An exclusive (or shared) lock on a file, which it creates (mode 0644 before umask) when it is
 // missing and never removes. It never writes to the file. doc/reference.adoc documents every
@@ -46,6 +48,7 @@ struct options {
 //
 // While a lock is held, the application must not open the lock file itself: on POSIX, closing any
 // descriptor of the file releases the process's record locks on it. Use read_contents().
+// tag::simple_lock_file[]
 class ZC_LOCKFILE_DECL SimpleLockFile {
 public:
     SimpleLockFile() noexcept;
@@ -102,6 +105,7 @@ public:
     // already holds. Throws boost::system::system_error (naming the path) on a read error, and
     // when no lock is held.
     std::string read_contents(std::size_t max_bytes = 4096) const;
+// end::simple_lock_file[]
 
 protected:
     SimpleLockFile(std::string path, const std::string* template_text, const options& opts, bool defer,
@@ -117,6 +121,7 @@ private:
 // A SimpleLockFile that, once it holds the lock exclusively, writes " " + expanded template +
 // "\n" from offset 0 and truncates the file after it; close() overwrites that record with blanks
 // while the lock is still held. Fields: {pid} and {hostname}; {{ and }} are literal braces.
+// tag::lock_file[]
 class ZC_LOCKFILE_DECL LockFile : public SimpleLockFile {
 public:
     LockFile() noexcept = default;
@@ -129,6 +134,7 @@ public:
     LockFile(std::string path, std::defer_lock_t, const std::string& content_template = "{pid}",
              const options& opts = options());
 };
+// end::lock_file[]
 
 } // namespace lockfile
 } // namespace zc
