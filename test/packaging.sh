@@ -40,10 +40,12 @@ quiet cmake --build "$work/build" -j2
 for kind in shared static; do
     stage "cmake --install ($kind) and a find_package consumer"
     shared=$([ $kind = shared ] && echo ON || echo OFF)
+    # tag::cmake-install[]
     quiet cmake -S . -B "$work/lib-$kind" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=$shared -DZC_LOCKFILE_BUILD_TESTS=OFF
     quiet cmake --build "$work/lib-$kind" -j2
     quiet cmake --install "$work/lib-$kind" --prefix "$work/prefix-$kind"
     quiet cmake -S test/cmake_install_test -B "$work/consumer-$kind" -DCMAKE_PREFIX_PATH="$work/prefix-$kind"
+    # end::cmake-install[]
     quiet cmake --build "$work/consumer-$kind" -j2
     (cd "$work/consumer-$kind" && ctest --output-on-failure | grep "tests passed")
     # A shared build keeps Boost.Log private: the consumer links only zc_lockfile and its headers.
