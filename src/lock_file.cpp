@@ -93,6 +93,26 @@ public:
 
     bool run()
     {
+        // A file removed or replaced between our open and our lock is not the lock file any more:
+        // let it go and start again with what the path names now. A path that keeps changing
+        // under us is reported, never a lock on a file the path does not name.
+        for (int attempt = 1;; ++attempt) {
+            const outcome o = attempt_once();
+            if (o != outcome::replaced) return o == outcome::acquired;
+            if (attempt == max_attempts) {
+                ec_ = make_error_code(error::file_replaced);
+                return false;
+            }
+            log_replaced(path_);
+        }
+    }
+
+private:
+    enum class outcome { acquired, failed, replaced };
+    static constexpr int max_attempts = 3;
+
+    outcome attempt_once()
+    {
         const bool shared = s_.opts.shared;
         // A file this process holds is refused (or waited for) without opening it again: that
         // descriptor would have to stay open until the holder releases. Only worth a stat when
@@ -100,14 +120,18 @@ public:
         if (!registry::empty()) {
             file_facts facts;
             if (stat_path(path_, s_.opts.follow_symlinks, facts, ec_) && facts.regular) {
-                while (registry::conflicts(facts.id, shared, keep_holder_head()))
-                    if (!wait_in_process(facts.id)) return busy();
+                while (registry::conflicts(facts.id, shared, keep_holder_head())) {
+                    if (!wait_in_process(facts.id)) {
+                        busy();
+                        return outcome::failed;
+                    }
+                }
             }
             ec_.clear();  // a path that cannot be examined is reported by the open below
         }
 
         const handle fd = open_file(path_, open_mode::create_read_write, s_.opts.follow_symlinks, ec_);
-        if (ec_) return false;
+        if (ec_) return outcome::failed;
         file_facts facts;
         if (!stat_handle(fd, facts, ec_) || !facts.regular) {
             // Nothing of ours can be locked through this descriptor: it is not a regular file.
@@ -116,13 +140,14 @@ public:
                 ec_ = make_error_code(error::not_a_regular_file);
                 ctx_.found = facts.kind;
             }
-            return false;
+            return outcome::failed;
         }
 
         while (!registry::reserve(facts.id, fd, shared, keep_holder_head())) {
             if (!wait_in_process(facts.id)) {
                 registry::close_unless_held(facts.id, fd);
-                return busy();
+                busy();
+                return outcome::failed;
             }
         }
 
@@ -135,7 +160,17 @@ public:
         if (r != lock_result::acquired) {
             if (r == lock_result::busy) head_ = read_head(fd);  // our own descriptor: weakens nothing
             registry::release(facts.id, fd);
-            return r == lock_result::busy ? busy() : false;
+            if (r == lock_result::busy) busy();
+            return outcome::failed;
+        }
+        // Both locks are held on the file we opened. Does the path still name it?
+        file_facts now;
+        error_code ignored;
+        if (!stat_path(path_, s_.opts.follow_symlinks, now, ignored) || !(now.id == facts.id)) {
+            s_.lock.unlock(fd);
+            s_.lock.disown();
+            registry::release(facts.id, fd);
+            return outcome::replaced;
         }
         s_.fd = fd;
         s_.id = facts.id;
@@ -151,14 +186,13 @@ public:
                 s_.lock.disown();
                 registry::release(facts.id, fd);
                 s_.held = false;
-                return false;
+                return outcome::failed;
             }
         }
         if (waited_) log_acquired_after_wait(path_, steady::now() - started_);
-        return true;
+        return outcome::acquired;
     }
 
-private:
     std::function<void(handle)> keep_holder_head()
     {
         return [this](handle h) { head_ = read_head(h); };
@@ -181,14 +215,13 @@ private:
         return registry::wait_until_free(id, s_.opts.shared, deadline_);
     }
 
-    bool busy()
+    void busy()
     {
         if (report_ == busy_report::error)
             log_lock_failed(path_, head_);
         else
             log_busy(path_, head_);
         ec_ = make_error_code(error::locked);
-        return false;
     }
 
     lock_state& s_;

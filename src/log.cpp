@@ -56,6 +56,11 @@ void log_acquired_after_wait(const std::string& path, std::chrono::steady_clock:
                               std::to_string(us / 100 % 10) + " ms");
 }
 
+void log_replaced(const std::string& path)
+{
+    emit(severity::debug, "Lock file " + sanitize(path) + " was removed or replaced while it was being locked; trying again");
+}
+
 void log_stale_taken_over(const std::string& path, long long pid, bool pid_reused)
 {
     emit(severity::warning, "Stale lock file " + sanitize(path) + ": pid=" + std::to_string(pid) +

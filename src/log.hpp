@@ -22,6 +22,8 @@ void log_busy(const std::string& path, std::string_view head);
 // debug: a wait begins; and a wait that ended with the lock.
 void log_waiting(const std::string& path, std::string_view head);
 void log_acquired_after_wait(const std::string& path, std::chrono::steady_clock::duration waited);
+// debug: the path stopped naming the file while it was being locked; trying again.
+void log_replaced(const std::string& path);
 // warning: a dead writer's record found by the new holder.
 void log_stale_taken_over(const std::string& path, long long pid, bool pid_reused);
 // info: a surviving record from another host, which is never called stale.

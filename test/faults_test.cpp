@@ -1,0 +1,148 @@
+// Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
+// Faults: the lock file removed or replaced while it is being locked (the library never reports a
+// lock on a file the path no longer names), removed or replaced while held (what happens, as
+// documented), and a full disk while writing the record (no half-held lock).
+#define BOOST_TEST_MODULE faults
+#include <boost/test/unit_test.hpp>
+
+#include "support/fixture.hpp"
+#include "support/process.hpp"
+
+#include <zc/lockfile.hpp>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+namespace zl = zc::lockfile;
+using namespace zc_test;
+
+namespace {
+
+std::string replace_shim() { return helper_arg("libreplace_shim.so"); }
+
+// lock_helper under the shim, which removes or replaces PATH `times` times at flock().
+child_process shimmed_holder(const std::string& path, const char* action, int times)
+{
+    return child_process({"env", "LD_PRELOAD=" + replace_shim(), "ZC_SHIM_PATH=" + path, std::string("ZC_SHIM_ACTION=") + action,
+                          "ZC_SHIM_TIMES=" + std::to_string(times), lock_helper(), "lock", path});
+}
+
+ino_t inode_of(const std::string& path)
+{
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(replaced_while_being_locked_the_lock_is_taken_on_what_the_path_names)
+{
+    for (const char* action : {"replace", "unlink"}) {
+        BOOST_TEST_CONTEXT(action)
+        {
+            temp_dir dir;
+            const std::string path = dir / "lock";
+            write_file(path, "");
+            child_process holder = shimmed_holder(path, action, 1);
+            const std::string line = holder.read_line();
+            BOOST_REQUIRE_MESSAGE(line.rfind("locked", 0) == 0, line);
+            // The lock is on the file the path names now: the kernel says the helper holds it, and
+            // its record is there.
+            const zl::lock_info info = zl::inspect(path);
+            BOOST_TEST(info.locked);
+            BOOST_TEST(info.holder_pid == holder.pid());
+            BOOST_TEST(read_file(path) == " " + std::to_string(holder.pid()) + "\n");
+            BOOST_CHECK_THROW(zl::LockFile{path}, zl::LockError);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_path_that_keeps_changing_is_reported_not_locked)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    child_process holder = shimmed_holder(path, "replace", 1000);
+    const std::string line = holder.read_line();
+    BOOST_TEST(line == "error Couldn't lock '" + path +
+                           "': the path no longer names the file that was locked [zc.lockfile:6]");
+    BOOST_TEST(holder.exit_code() == 4);
+    BOOST_TEST(probe_flock(path) == probe_acquired);
+    BOOST_TEST(probe_fcntl(path) == probe_acquired);
+}
+
+// Documented: removing or replacing a lock file while it is held cannot be prevented by a lock
+// file library. The holder keeps its lock on the old inode; the path then names another file,
+// which a newcomer can lock. inspect() and the newcomer see the file the path names.
+BOOST_AUTO_TEST_CASE(replaced_while_held_the_holder_keeps_the_old_file)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::LockFile held(path);
+    const ino_t old = inode_of(path);
+    write_file(dir / "new", "");
+    std::filesystem::rename(dir / "new", path);
+    BOOST_TEST(inode_of(path) != old);
+    BOOST_TEST(held.is_locked());
+    BOOST_TEST(!zl::inspect(path).locked);
+    child_process newcomer({lock_helper(), "lock", path});
+    BOOST_TEST(newcomer.read_line().rfind("locked", 0) == 0);
+}
+
+namespace {
+// A tmpfs of 64 KiB, full but for nothing, with an empty lock file on it.
+struct full_disk {
+    std::string point;
+    bool mounted = false;
+    explicit full_disk(const std::string& where) : point(where)
+    {
+        std::filesystem::create_directory(point);
+        if (::mount("tmpfs", point.c_str(), "tmpfs", 0, "size=64k") != 0) return;
+        mounted = true;
+        write_file(point + "/lock", "");
+        std::ofstream filler(point + "/filler", std::ios::binary);
+        const std::string block(4096, 'x');
+        for (int i = 0; i < 64 && filler.write(block.data(), static_cast<std::streamsize>(block.size())); ++i) {
+        }
+    }
+    ~full_disk()
+    {
+        if (mounted) ::umount2(point.c_str(), MNT_DETACH);
+    }
+};
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_full_disk_while_writing_the_record_fails_clearly_and_releases_the_lock)
+{
+    temp_dir dir;
+    full_disk disk(dir / "full");
+    if (!disk.mounted) {
+        BOOST_TEST_MESSAGE("cannot mount a tmpfs here: full-disk case not run");
+        BOOST_TEST(::geteuid() != 0, "root could not mount a tmpfs");
+        return;
+    }
+    const std::string path = disk.point + "/lock";
+    try {
+        zl::LockFile lock(path);
+        BOOST_FAIL("the record was written on a full disk");
+    } catch (const zl::LockError&) {
+        BOOST_FAIL("reported as a busy lock");
+    } catch (const boost::system::system_error& e) {
+        BOOST_TEST(std::string(e.what()).find("Couldn't write the record to lock file '" + path + "': No space left on device") == 0,
+                   e.what());
+        BOOST_TEST(e.code().value() == ENOSPC);
+    }
+    // No half-held lock, no half-written record.
+    BOOST_TEST(probe_flock(path) == probe_acquired);
+    BOOST_TEST(probe_fcntl(path) == probe_acquired);
+    BOOST_TEST(read_file(path).empty());
+    // A SimpleLockFile writes nothing and gets it; once there is room, so does a LockFile.
+    { zl::SimpleLockFile simple(path); }
+    std::filesystem::remove(disk.point + "/filler");
+    zl::LockFile lock(path);
+    BOOST_TEST(read_file(path) == " " + std::to_string(::getpid()) + "\n");
+}
