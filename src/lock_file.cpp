@@ -159,7 +159,7 @@ private:
         }
         if (r != lock_result::acquired) {
             if (r == lock_result::busy) head_ = read_head(fd);  // our own descriptor: weakens nothing
-            registry::release(facts.id, fd);
+            registry::release(facts.id, fd, true);
             if (r == lock_result::busy) busy();
             return outcome::failed;
         }
@@ -167,9 +167,8 @@ private:
         file_facts now;
         error_code ignored;
         if (!stat_path(path_, s_.opts.follow_symlinks, now, ignored) || !(now.id == facts.id)) {
-            s_.lock.unlock(fd);
             s_.lock.disown();
-            registry::release(facts.id, fd);
+            registry::release(facts.id, fd, true);
             return outcome::replaced;
         }
         s_.fd = fd;
@@ -182,9 +181,8 @@ private:
         if (s_.tmpl && !shared) {
             ctx_.step = "write the record to lock file";
             if (!write_record(s_, path_, ec_)) {
-                s_.lock.unlock(fd);
                 s_.lock.disown();
-                registry::release(facts.id, fd);
+                registry::release(facts.id, fd, true);
                 s_.held = false;
                 return outcome::failed;
             }
@@ -239,19 +237,17 @@ void release(lock_state& s, error_code& ec) noexcept
 {
     ec.clear();
     if (!s.held) return;
-    if (s.owner == current_pid()) {
-        if (s.record_size != 0) {
-            // Blank the record while the lock is still held: a record that survives in the file
-            // then always means its writer died holding the lock.
-            const std::string blanks = blank_record(s.record_size);
-            write_at(s.fd, blanks.data(), blanks.size(), 0, ec);
-        }
-        s.lock.unlock(s.fd);
+    const bool ours = s.owner == current_pid();
+    if (ours && s.record_size != 0) {
+        // Blank the record while the lock is still held: a record that survives in the file then
+        // always means its writer died holding the lock.
+        const std::string blanks = blank_record(s.record_size);
+        write_at(s.fd, blanks.data(), blanks.size(), 0, ec);
     }
     // A forked child's copy only closes: the lock is the parent's, never unlocked or written here.
     // Closing the descriptor releases this process's record lock (none, in a child).
     s.lock.disown();
-    registry::release(s.id, s.fd);
+    registry::release(s.id, s.fd, ours);
     s.fd = invalid_handle;
     s.record_size = 0;
     s.held = false;

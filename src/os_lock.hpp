@@ -79,9 +79,6 @@ public:
     // kernel's blocking calls take no timeout and the library uses no signals.
     lock_result lock_until(handle h, bool shared, std::chrono::steady_clock::time_point deadline,
                            boost::system::error_code& ec) noexcept;
-    // Releases the flock explicitly (a forked child may hold a copy of the descriptor, which would
-    // keep it alive). The record lock goes when the caller closes the descriptor.
-    void unlock(handle h) noexcept;
     // Takes the descriptor back from the file_lock without closing it: the registry closes it,
     // under its lock, after any deferred descriptors (registry.hpp says why).
     void disown() noexcept;
@@ -89,6 +86,10 @@ public:
 private:
     boost::interprocess::file_lock record_lock_;
 };
+
+// Releases the flock held through h explicitly: a forked child may hold a copy of the descriptor,
+// which would keep it alive past the close. (The record lock goes when the descriptor is closed.)
+void release_flock(handle h) noexcept;
 
 // What the kernel says about who holds the file, without taking anything.
 struct kernel_holder {

@@ -109,7 +109,7 @@ bool wait_until_free(const file_id& id, bool shared, deadline until)
     return t.released.wait_until(guard, until, free);
 }
 
-void release(const file_id& id, handle h) noexcept
+void release(const file_id& id, handle h, bool release_flocks) noexcept
 {
     table& t = the_table();
     {
@@ -118,18 +118,24 @@ void release(const file_id& id, handle h) noexcept
         std::lock_guard<std::mutex> guard(t.mutex);
         auto found = t.entries.find(id);
         if (found == t.entries.end()) {
+            if (release_flocks) release_flock(h);
             close_handle(h);
             return;
         }
         entry& e = found->second;
         e.holders.erase(std::remove(e.holders.begin(), e.holders.end(), h), e.holders.end());
         if (!e.holders.empty()) {
-            defer(e, h);  // other shared holders still need this process's record lock
+            defer(e, h);  // other holders of this process: keep its locks until the last leaves
             return;
         }
-        for (handle d : e.deferred) close_handle(d);
+        // A deferred descriptor that holds no flock (a failed attempt, inspect) is unaffected.
+        for (handle d : e.deferred) {
+            if (release_flocks) release_flock(d);
+            close_handle(d);
+        }
         t.entries.erase(found);
         t.count.store(t.entries.size(), std::memory_order_relaxed);
+        if (release_flocks) release_flock(h);
         close_handle(h);
     }
     t.released.notify_all();

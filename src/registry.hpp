@@ -41,10 +41,14 @@ bool conflicts(const file_id& id, bool shared, const std::function<void(handle)>
 // deadline; true when it no longer does. Released holders wake waiters at once.
 bool wait_until_free(const file_id& id, bool shared, deadline until);
 
-// Ends the holding (or reservation) through h. When h was the last holder of id: closes h and
-// every descriptor deferred on id, then forgets id. Otherwise h is deferred until then. The
-// caller must have released its kernel locks that are per descriptor (flock) already.
-void release(const file_id& id, handle h) noexcept;
+// Ends the holding (or reservation) through h. When h was the last holder of id in this process:
+// releases the flock of h and of every descriptor deferred on id (when release_flocks, that is,
+// in the process that took them, never in a forked child), closes them all, and forgets id.
+// Otherwise h is deferred until then, its kernel locks kept: the process goes on holding the file
+// in both families until its last holder leaves. (Releasing one family early would let a writer
+// of another process take the flock and then wait for the record lock, while a shared holder of
+// this process still acquiring waits for the flock: a deadlock.)
+void release(const file_id& id, handle h, bool release_flocks) noexcept;
 
 // Closes h, a descriptor of file id that holds no lock, or defers the close while this process
 // holds id.

@@ -52,9 +52,8 @@ BOOST_AUTO_TEST_CASE(a_second_descriptor_of_a_held_file_is_closed_only_after_rel
     BOOST_TEST(probe_fcntl(path) == probe_busy);    // so the record lock is still held
     BOOST_TEST(probe_flock(path) == probe_busy);
 
-    lock.unlock(holder.fd);
     lock.disown();
-    zd::registry::release(holder.facts.id, holder.fd);
+    zd::registry::release(holder.facts.id, holder.fd, true);
     BOOST_TEST(!is_open(second.fd));                // closed with the holder's descriptors
     BOOST_TEST(!is_open(holder.fd));
     BOOST_TEST(zd::registry::empty());
@@ -77,8 +76,8 @@ BOOST_AUTO_TEST_CASE(registry_counts_what_is_held)
     BOOST_REQUIRE(zd::registry::reserve(a.facts.id, a.fd, false, [](zd::handle) {}));
     BOOST_REQUIRE(zd::registry::reserve(b.facts.id, b.fd, false, [](zd::handle) {}));
     BOOST_TEST(zd::registry::size() == 2u);
-    zd::registry::release(a.facts.id, a.fd);
-    zd::registry::release(b.facts.id, b.fd);
+    zd::registry::release(a.facts.id, a.fd, true);
+    zd::registry::release(b.facts.id, b.fd, true);
     BOOST_TEST(zd::registry::empty());
 }
 

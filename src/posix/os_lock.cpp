@@ -257,7 +257,7 @@ lock_result os_lock::lock_until(handle h, bool shared, std::chrono::steady_clock
     return ec ? lock_result::failed : lock_result::busy;
 }
 
-void os_lock::unlock(handle h) noexcept { ::flock(h, LOCK_UN); }
+void release_flock(handle h) noexcept { ::flock(h, LOCK_UN); }
 
 void os_lock::disown() noexcept { file_lock_handle(record_lock_) = boost::interprocess::ipcdetail::invalid_file(); }
 
