@@ -82,29 +82,24 @@ parsed_record content_template::match(std::string_view line) const
             at += p.text.size();
             continue;
         }
-        // A field runs up to the next literal's first occurrence, or to the end of the line.
-        std::size_t end = line.size();
-        if (n + 1 < parts_.size() && parts_[n + 1].what == kind::literal) {
-            end = line.find(parts_[n + 1].text, at);
-            if (end == std::string_view::npos) return parsed_record();
-        } else if (n + 1 < parts_.size()) {
-            return parsed_record();  // two adjacent fields cannot be told apart
-        }
-        const std::string_view value = line.substr(at, end - at);
-        if (value.empty()) return parsed_record();
+        if (n + 1 < parts_.size() && parts_[n + 1].what != kind::literal) return parsed_record();  // adjacent fields
+        std::size_t end;
         if (p.what == kind::pid) {
-            bool digits = true;
-            for (std::size_t k = (value[0] == '-' ? 1 : 0); k < value.size(); ++k)
-                digits = digits && value[k] >= '0' && value[k] <= '9';
-            if (!digits || value == "-") return parsed_record();
-            const std::string number(value);
+            // The longest run of digits (after an optional minus sign).
+            end = at + (at < line.size() && line[at] == '-' ? 1 : 0);
+            while (end < line.size() && line[end] >= '0' && line[end] <= '9') ++end;
+            if (end == at || (end == at + 1 && line[at] == '-')) return parsed_record();
+            const std::string number(line.substr(at, end - at));
             errno = 0;
             const long long pid = std::strtoll(number.c_str(), nullptr, 10);
-            if (errno == ERANGE) return parsed_record();
-            if (r.has_pid && r.pid != pid) return parsed_record();
+            if (errno == ERANGE || (r.has_pid && r.pid != pid)) return parsed_record();
             r.has_pid = true;
             r.pid = pid;
         } else {
+            // Up to the next literal's first occurrence, or to the end of the line.
+            end = n + 1 < parts_.size() ? line.find(parts_[n + 1].text, at) : line.size();
+            if (end == std::string_view::npos || end == at) return parsed_record();
+            const std::string_view value = line.substr(at, end - at);
             if (r.has_hostname && r.hostname != value) return parsed_record();
             r.has_hostname = true;
             r.hostname = std::string(value);
@@ -112,6 +107,10 @@ parsed_record content_template::match(std::string_view line) const
         at = end;
     }
     if (at != line.size()) return parsed_record();
+    // Only a record this template would have written is believed: expanding what was read must
+    // give the line back (no leading zeros, no ambiguous split between fields and literals).
+    const std::string again = expand(r.pid, r.hostname);
+    if (again.compare(1, again.size() - 2, line) != 0) return parsed_record();
     r.matched = true;
     return r;
 }

@@ -68,6 +68,18 @@ int wait_for_exit(pid_t pid)
     }
 }
 
+// ThreadSanitizer postpones a signal handler while the process is blocked in a system call it does
+// not intercept (flock, waitpid): under it, the signal cases below cannot pass, and say so.
+bool signals_postponed_by_tsan()
+{
+#if defined(__SANITIZE_THREAD__)
+    BOOST_TEST_MESSAGE("not run under ThreadSanitizer, which postpones signal handlers during blocking calls");
+    return true;
+#else
+    return false;
+#endif
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(run_exits_with_the_commands_status)
@@ -165,6 +177,7 @@ BOOST_AUTO_TEST_CASE(shared_runs_overlap_and_exclude_exclusive_ones)
 
 BOOST_AUTO_TEST_CASE(run_killed_while_waiting_takes_nothing_with_it)
 {
+    if (signals_postponed_by_tsan()) return;
     temp_dir dir;
     const std::string path = dir / "lock";
     for (int sig : {SIGKILL, SIGTERM, SIGINT}) {
@@ -198,6 +211,7 @@ BOOST_AUTO_TEST_CASE(the_command_dies_with_a_run_killed_by_sigkill)
 
 BOOST_AUTO_TEST_CASE(signals_are_forwarded_to_the_command)
 {
+    if (signals_postponed_by_tsan()) return;
     temp_dir dir;
     const std::string path = dir / "lock";
     for (int sig : {SIGTERM, SIGINT, SIGHUP}) {

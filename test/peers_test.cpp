@@ -195,7 +195,8 @@ BOOST_AUTO_TEST_CASE(without_proc_the_lock_still_excludes_both_families)
         return;
     }
     child_process holder({"unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
-                          "mount -t tmpfs none /proc && test ! -e /proc/self && exec \"$0\" lock \"$1\"", lock_helper(),
+                          "mount -t tmpfs none /proc && test ! -e /proc/self && exec \"$0\" lock \"$1\"",
+                          lock_helper(),
                           path});
     const std::string line = holder.read_line();
     BOOST_REQUIRE_MESSAGE(line.rfind("locked", 0) == 0, "holder said: " << line);

@@ -209,5 +209,13 @@ BOOST_AUTO_TEST_CASE(match_reads_pid_and_hostname_back)
     BOOST_TEST(t.match("-5").pid == -5);
     BOOST_TEST(!t.match("12 ").matched);
     BOOST_TEST(!t.match("").matched);
+    BOOST_TEST(!t.match("007").matched);  // not what {pid} writes
+    BOOST_TEST(!t.match("-").matched);
+    // A digit right after {pid} cannot be told from the pid: such a record is never believed.
+    BOOST_REQUIRE(t.parse("{pid}5{hostname}", why));
+    BOOST_TEST(!t.match("123455host").matched);
+    BOOST_REQUIRE(t.parse("{hostname}/{pid}", why));
+    BOOST_TEST(!t.match("a/b/123").matched);  // the host would be "a", and "b/123" is no pid
+    BOOST_TEST(t.match("a.b/123").matched);
 }
 
