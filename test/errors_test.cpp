@@ -163,7 +163,7 @@ struct read_only_mount {
         if (::mount("tmpfs", point.c_str(), "tmpfs", 0, "size=64k") != 0) return;
         mounted = true;
         write_file(point + "/existing", " 1\n");
-        if (::mount(nullptr, point.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
+        if (::mount("tmpfs", point.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
             ::umount(point.c_str());
             mounted = false;
         }

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The test suite under the tools: AddressSanitizer with UndefinedBehaviorSanitizer, ThreadSanitizer
+# (threads tests included), valgrind's memcheck once over every Boost.Test module, and the two
+# libFuzzer targets for a fixed time each. Prints how long each stage took.
+#
+#   test/tools.sh [FUZZ_SECONDS]     (default 60; needs b2, g++, clang, libclang-rt-14-dev, valgrind)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+fuzz_seconds=${1:-60}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+stage_start=$(date +%s)
+stage() {
+    local now
+    now=$(date +%s)
+    [ -n "${stage_name:-}" ] && echo "--- ${stage_name}: $((now - stage_start)) s"
+    stage_name=$1
+    stage_start=$now
+    echo "=== $1"
+}
+b2_tests() {
+    # Only the summary lines: the full log is kept for a failure.
+    if b2 -j2 -l900 test "$@" > "$work/b2.log" 2>&1; then
+        echo "$(grep -c '^\*\*passed\*\*' "$work/b2.log") test targets passed (b2 re-runs only what changed)"
+    else
+        grep -E '\.\.\.failed|error: in|ERROR: |WARNING: ThreadSanitizer|runtime error' "$work/b2.log" | head -n 40
+        return 1
+    fi
+}
+
+stage "AddressSanitizer + UndefinedBehaviorSanitizer: the b2 test suite"
+# The race shim is preloaded before the ASan runtime in one test: allowed, it defines only flock.
+ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    b2_tests address-sanitizer=norecover undefined-sanitizer=norecover
+
+stage "ThreadSanitizer: the b2 test suite"
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 b2_tests thread-sanitizer=norecover
+
+stage "valgrind memcheck: every Boost.Test module once"
+b2_tests > /dev/null
+bin=bin/test
+lib_dir=$(dirname "$(find bin -path '*release/cxxstd-17-iso/threading-multi/visibility-hidden/*' -name 'libzc_lockfile.so.*' -not -path '*sanitizer*' | head -n 1)")
+helpers=()
+for h in boost_peer lock_helper libreplace_shim.so; do
+    helpers+=("$(find "$bin" -not -path "*.test/*" -path '*release/cxxstd-17-iso/threading-multi/visibility-hidden/*' -name "$h" -not -path '*sanitizer*' | head -n 1)")
+done
+helpers+=("$(find bin -path '*release/cxxstd-17-iso/threading-multi/visibility-hidden/*' -name zc-lockfile -type f -not -path '*sanitizer*' | head -n 1)")
+modules=$(find "$bin" -name '*_test-s*' -type f -perm -u+x -not -path '*sanitizer*' | sort)
+count=0
+for m in $modules; do
+    LD_LIBRARY_PATH="$lib_dir" valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+        --show-leak-kinds=definite "$m" -- "${helpers[@]}" > "$work/vg.log" 2>&1 \
+        || { echo "valgrind: $m"; tail -n 40 "$work/vg.log"; exit 1; }
+    count=$((count + 1))
+done
+echo "$count modules clean under memcheck"
+
+stage "libFuzzer: the record and template parsers, ${fuzz_seconds} s each"
+for target in record template; do
+    clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Iinclude \
+        "test/fuzz/${target}_fuzz.cpp" src/record.cpp src/posix/os_lock.cpp src/error.cpp -o "$work/${target}_fuzz"
+    mkdir -p "$work/corpus-$target"
+    (cd "$work" && "./${target}_fuzz" -max_total_time="$fuzz_seconds" -timeout=5 -print_final_stats=1 \
+        "corpus-$target" "$root/test/fuzz/corpus/$target" > "$work/fuzz.log" 2>&1) \
+        || { tail -n 40 "$work/fuzz.log"; exit 1; }
+    echo "$target: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$work/fuzz.log" | grep -o '[0-9]*$') inputs, no failure"
+done
+
+stage "done"
