@@ -173,7 +173,7 @@ int main(int argc, char** argv)
         waiter wait;
     };
     const std::vector<mode> modes = {
-        {"LockFile::try_lock_for (timed: polls, back-off to 2 ms)", timed},
+        {"LockFile::try_lock_for (timed: polls, back-off to 3 ms)", timed},
         {"LockFile::lock (for ever: blocks in the kernel)", forever},
         {"busy retry of one-attempt LockFile (the Python way)", busy_retry},
         {"boost file_lock::try_lock_for (timed_lock)", boost_timed},

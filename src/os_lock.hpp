@@ -52,7 +52,7 @@ enum class lock_result { acquired, busy, failed };
 
 // The longest sleep between two attempts of a timed wait: it bounds the delay between a release
 // and our noticing it (about half of it on average).
-constexpr std::chrono::microseconds max_poll_interval{2000};
+constexpr std::chrono::microseconds max_poll_interval{3000};
 constexpr std::chrono::microseconds min_poll_interval{50};
 
 // Both kernel lock families on one open file: flock (it excludes flock users such as Python's

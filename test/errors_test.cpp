@@ -6,6 +6,7 @@
 
 #include "support/fixture.hpp"
 #include "support/process.hpp"
+#include "support/tmpfs.hpp"
 
 #include <zc/lockfile.hpp>
 
@@ -153,40 +154,19 @@ BOOST_AUTO_TEST_CASE(a_file_we_may_not_write)
     BOOST_TEST(read_file(path) == " 1\n");
 }
 
-namespace {
-struct read_only_mount {
-    std::string point;
-    bool mounted = false;
-    explicit read_only_mount(const std::string& where) : point(where)
-    {
-        std::filesystem::create_directory(point);
-        if (::mount("tmpfs", point.c_str(), "tmpfs", 0, "size=64k") != 0) return;
-        mounted = true;
-        write_file(point + "/existing", " 1\n");
-        if (::mount("tmpfs", point.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
-            ::umount(point.c_str());
-            mounted = false;
-        }
-    }
-    ~read_only_mount()
-    {
-        if (mounted) ::umount(point.c_str());
-    }
-};
-} // namespace
-
 BOOST_AUTO_TEST_CASE(read_only_file_system)
 {
     temp_dir dir;
-    read_only_mount ro(dir / "ro");
-    if (!ro.mounted) {
+    tmpfs ro(dir / "ro", "64k");
+    if (ro.mounted()) write_file(ro.point() + "/existing", " 1\n");
+    if (!ro.mounted() || !ro.remount_read_only()) {
         // Mounting needs CAP_SYS_ADMIN; CI runs as root and has it.
         BOOST_TEST_MESSAGE("cannot mount a tmpfs here: read-only case not run");
         BOOST_TEST(::geteuid() != 0, "root could not mount a read-only tmpfs");
         return;
     }
-    check_refused(ro.point + "/existing", os(EROFS), "Read-only file system");
-    check_refused(ro.point + "/new", os(EROFS), "Read-only file system");
+    check_refused(ro.point() + "/existing", os(EROFS), "Read-only file system");
+    check_refused(ro.point() + "/new", os(EROFS), "Read-only file system");
 }
 
 BOOST_AUTO_TEST_CASE(inspect_reports_errors_naming_the_path)

@@ -7,6 +7,7 @@
 
 #include "support/fixture.hpp"
 #include "support/process.hpp"
+#include "support/tmpfs.hpp"
 
 #include <zc/lockfile.hpp>
 
@@ -94,38 +95,28 @@ BOOST_AUTO_TEST_CASE(replaced_while_held_the_holder_keeps_the_old_file)
 }
 
 namespace {
-// A tmpfs of 64 KiB, full but for nothing, with an empty lock file on it.
-struct full_disk {
-    std::string point;
-    bool mounted = false;
-    explicit full_disk(const std::string& where) : point(where)
-    {
-        std::filesystem::create_directory(point);
-        if (::mount("tmpfs", point.c_str(), "tmpfs", 0, "size=64k") != 0) return;
-        mounted = true;
-        write_file(point + "/lock", "");
-        std::ofstream filler(point + "/filler", std::ios::binary);
-        const std::string block(4096, 'x');
-        for (int i = 0; i < 64 && filler.write(block.data(), static_cast<std::streamsize>(block.size())); ++i) {
-        }
+// A full 64 KiB tmpfs with an empty lock file on it.
+void fill(const tmpfs& disk)
+{
+    write_file(disk.point() + "/lock", "");
+    std::ofstream filler(disk.point() + "/filler", std::ios::binary);
+    const std::string block(4096, 'x');
+    for (int i = 0; i < 64 && filler.write(block.data(), static_cast<std::streamsize>(block.size())); ++i) {
     }
-    ~full_disk()
-    {
-        if (mounted) ::umount2(point.c_str(), MNT_DETACH);
-    }
-};
+}
 } // namespace
 
 BOOST_AUTO_TEST_CASE(a_full_disk_while_writing_the_record_fails_clearly_and_releases_the_lock)
 {
     temp_dir dir;
-    full_disk disk(dir / "full");
-    if (!disk.mounted) {
+    tmpfs disk(dir / "full", "64k");
+    if (disk.mounted()) fill(disk);
+    if (!disk.mounted()) {
         BOOST_TEST_MESSAGE("cannot mount a tmpfs here: full-disk case not run");
         BOOST_TEST(::geteuid() != 0, "root could not mount a tmpfs");
         return;
     }
-    const std::string path = disk.point + "/lock";
+    const std::string path = disk.point() + "/lock";
     try {
         zl::LockFile lock(path);
         BOOST_FAIL("the record was written on a full disk");
@@ -142,7 +133,7 @@ BOOST_AUTO_TEST_CASE(a_full_disk_while_writing_the_record_fails_clearly_and_rele
     BOOST_TEST(read_file(path).empty());
     // A SimpleLockFile writes nothing and gets it; once there is room, so does a LockFile.
     { zl::SimpleLockFile simple(path); }
-    std::filesystem::remove(disk.point + "/filler");
+    std::filesystem::remove(disk.point() + "/filler");
     zl::LockFile lock(path);
     BOOST_TEST(read_file(path) == " " + std::to_string(::getpid()) + "\n");
 }

@@ -12,15 +12,7 @@ cd "$root"
 work=$(mktemp -d)
 chmod 755 "$work"  # the permission test runs a helper from here as nobody
 trap 'rm -rf "$work"' EXIT
-stage_start=$(date +%s)
-stage() {
-    local now
-    now=$(date +%s)
-    [ -n "${stage_name:-}" ] && echo "--- ${stage_name}: $((now - stage_start)) s"
-    stage_name=$1
-    stage_start=$now
-    echo "=== $1"
-}
+. "$root/test/stage.sh"
 quiet() { "$@" > "$work/out.log" 2>&1 || { cat "$work/out.log"; return 1; }; }
 
 stage "b2 consumer (example/b2_consumer), shared and static"

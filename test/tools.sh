@@ -10,15 +10,7 @@ cd "$root"
 fuzz_seconds=${1:-60}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-stage_start=$(date +%s)
-stage() {
-    local now
-    now=$(date +%s)
-    [ -n "${stage_name:-}" ] && echo "--- ${stage_name}: $((now - stage_start)) s"
-    stage_name=$1
-    stage_start=$now
-    echo "=== $1"
-}
+. "$root/test/stage.sh"
 b2_tests() {
     # Only the summary lines: the full log is kept for a failure.
     if b2 -j2 -l900 test "$@" > "$work/b2.log" 2>&1; then
