@@ -182,6 +182,18 @@ public:
         const std::string line = child_.read_line();
         if (line.rfind("locked", 0) != 0) throw std::runtime_error("holder " + argv[0] + " said: " + line);
     }
+    // Lets go and waits for the peer to end: killing it instead could leave a child of it (the
+    // shell flock(1) runs) holding the inherited lock for a while.
+    ~holder()
+    {
+        child_.close_stdin();
+        try {
+            child_.wait();
+        } catch (...) {
+        }
+    }
+    holder(const holder&) = delete;
+    holder& operator=(const holder&) = delete;
     void release() { child_.close_stdin(); }
     pid_t pid() const { return child_.pid(); }
     child_process& process() { return child_; }
