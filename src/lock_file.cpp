@@ -83,6 +83,8 @@ bool write_record(lock_state& s, const std::string& path, error_code& ec)
     return !ec;
 }
 
+void release(lock_state& s, error_code& ec) noexcept;
+
 class acquisition {
 public:
     acquisition(lock_state& s, const std::string& path, steady::time_point deadline, busy_report report,
@@ -181,9 +183,9 @@ private:
         if (s_.tmpl && !shared) {
             ctx_.step = "write the record to lock file";
             if (!write_record(s_, path_, ec_)) {
-                s_.lock.disown();
-                registry::release(facts.id, fd, true);
-                s_.held = false;
+                // Released the ordinary way: a record already written is blanked first.
+                error_code ignored_release;
+                release(s_, ignored_release);
                 return outcome::failed;
             }
         }
