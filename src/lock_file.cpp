@@ -83,7 +83,7 @@ bool write_record(lock_state& s, const std::string& path, error_code& ec)
     return !ec;
 }
 
-void release(lock_state& s, error_code& ec) noexcept;
+void release(lock_state& s, bool keep_open, error_code& ec) noexcept;
 
 class acquisition {
 public:
@@ -116,38 +116,56 @@ private:
     outcome attempt_once()
     {
         const bool shared = s_.opts.shared;
-        // A file this process holds is refused (or waited for) without opening it again: that
-        // descriptor would have to stay open until the holder releases. Only worth a stat when
-        // something is held.
-        if (!registry::empty()) {
-            file_facts facts;
-            if (stat_path(path_, s_.opts.follow_symlinks, facts, ec_) && facts.regular) {
-                while (registry::conflicts(facts.id, shared, keep_holder_head())) {
-                    if (!wait_in_process(facts.id)) {
-                        busy();
-                        return outcome::failed;
+        handle fd = invalid_handle;
+        file_facts facts;
+        std::uint64_t epoch = s_.fork_epoch;
+        const bool reused = s_.fd != invalid_handle && s_.owner == current_pid();
+        if (reused) {
+            // unlock() kept the descriptor: lock it again without opening the file. Whether the
+            // path still names it is checked after locking, as for a new descriptor.
+            fd = s_.fd;
+            facts.id = s_.id;
+        } else if (s_.fd != invalid_handle) {
+            registry::close_unless_held(s_.id, s_.fd);  // a forked child's copy of a kept descriptor
+        }
+        s_.fd = invalid_handle;
+
+        if (!reused) {
+            // A file this process holds is refused (or waited for) without opening it again: that
+            // descriptor would have to stay open until the holder releases. Only worth a stat
+            // when something is held.
+            if (!registry::empty()) {
+                if (stat_path(path_, s_.opts.follow_symlinks, facts, ec_) && facts.regular) {
+                    while (registry::conflicts(facts.id, shared, keep_holder_head())) {
+                        if (!wait_in_process(facts.id)) {
+                            busy();
+                            return outcome::failed;
+                        }
                     }
                 }
+                ec_.clear();  // a path that cannot be examined is reported by the open below
             }
-            ec_.clear();  // a path that cannot be examined is reported by the open below
-        }
 
-        const handle fd = open_file(path_, open_mode::create_read_write, s_.opts.follow_symlinks, ec_);
-        if (ec_) return outcome::failed;
-        file_facts facts;
-        if (!stat_handle(fd, facts, ec_) || !facts.regular) {
-            // Nothing of ours can be locked through this descriptor: it is not a regular file.
-            close_handle(fd);
-            if (!ec_) {
-                ec_ = make_error_code(error::not_a_regular_file);
-                ctx_.found = facts.kind;
+            epoch = fork_epoch();
+            fd = open_file(path_, open_mode::create_read_write, s_.opts.follow_symlinks, ec_);
+            if (ec_) return outcome::failed;
+            if (!stat_handle(fd, facts, ec_) || !facts.regular) {
+                // Nothing of ours can be locked through this descriptor: it is not a regular file.
+                close_handle(fd);
+                if (!ec_) {
+                    ec_ = make_error_code(error::not_a_regular_file);
+                    ctx_.found = facts.kind;
+                }
+                return outcome::failed;
             }
-            return outcome::failed;
         }
 
         while (!registry::reserve(facts.id, fd, shared, keep_holder_head())) {
             if (!wait_in_process(facts.id)) {
-                registry::close_unless_held(facts.id, fd);
+                if (reused)
+                    keep_open(fd, epoch);
+                else
+                    registry::close_unless_held(facts.id, fd);
                 busy();
                 return outcome::failed;
             }
@@ -161,7 +179,10 @@ private:
         }
         if (r != lock_result::acquired) {
             if (r == lock_result::busy) head_ = read_head(fd);  // our own descriptor: weakens nothing
-            registry::release(facts.id, fd, true);
+            if (!reused)
+                registry::release(facts.id, fd, true);
+            else if (registry::release_keep_open(facts.id, fd))
+                keep_open(fd, epoch);
             if (r == lock_result::busy) busy();
             return outcome::failed;
         }
@@ -176,6 +197,7 @@ private:
         s_.fd = fd;
         s_.id = facts.id;
         s_.owner = current_pid();
+        s_.fork_epoch = epoch;
         s_.shared = shared;
         s_.record_size = 0;
         s_.held = true;
@@ -185,12 +207,19 @@ private:
             if (!write_record(s_, path_, ec_)) {
                 // Released the ordinary way: a record already written is blanked first.
                 error_code ignored_release;
-                release(s_, ignored_release);
+                release(s_, false, ignored_release);
                 return outcome::failed;
             }
         }
         if (waited_) log_acquired_after_wait(path_, steady::now() - started_);
         return outcome::acquired;
+    }
+
+    // A kept descriptor that this attempt did not lock stays kept for the next one.
+    void keep_open(handle fd, std::uint64_t epoch)
+    {
+        s_.fd = fd;
+        s_.fork_epoch = epoch;
     }
 
     std::function<void(handle)> keep_holder_head()
@@ -235,10 +264,18 @@ private:
     steady::time_point started_;
 };
 
-void release(lock_state& s, error_code& ec) noexcept
+void release(lock_state& s, bool keep_open, error_code& ec) noexcept
 {
     ec.clear();
-    if (!s.held) return;
+    if (!s.held) {
+        if (!keep_open && s.fd != invalid_handle) {
+            // The descriptor unlock() kept: it holds no lock, but while another object of this
+            // process holds the file, closing it would drop that holder's record lock.
+            registry::close_unless_held(s.id, s.fd);
+            s.fd = invalid_handle;
+        }
+        return;
+    }
     const bool ours = s.owner == current_pid();
     if (ours && s.record_size != 0) {
         // Blank the record while the lock is still held: a record that survives in the file then
@@ -246,13 +283,20 @@ void release(lock_state& s, error_code& ec) noexcept
         const std::string blanks = blank_record(s.record_size);
         write_at(s.fd, blanks.data(), blanks.size(), 0, ec);
     }
-    // A forked child's copy only closes: the lock is the parent's, never unlocked or written here.
-    // Closing the descriptor releases this process's record lock (none, in a child).
     s.lock.disown();
-    registry::release(s.id, s.fd, ours);
-    s.fd = invalid_handle;
-    s.record_size = 0;
     s.held = false;
+    s.record_size = 0;
+    // unlock(): undo both locks and keep the descriptor, when no other holder of this process
+    // needs its locks kept (then the registry has taken it, as on close).
+    if (ours && keep_open) {
+        if (!registry::release_keep_open(s.id, s.fd)) s.fd = invalid_handle;
+        return;
+    }
+    // A forked child's copy only closes: the lock is the parent's, never unlocked or written here.
+    // Closing the descriptor releases this process's record lock (none, in a child), and its
+    // flock too when no fork can have copied it.
+    registry::release(s.id, s.fd, ours, ours && no_fork_since(s.fork_epoch));
+    s.fd = invalid_handle;
 }
 
 [[noreturn]] void throw_failure(const std::string& path, const error_code& ec, const failure_context& ctx)
@@ -355,22 +399,31 @@ bool SimpleLockFile::try_lock_until_steady(steady::time_point deadline)
     return lock_object(state_.get(), path_, past ? one_attempt : deadline, busy_report::error);
 }
 
-void SimpleLockFile::close() noexcept
+namespace {
+
+void release_or_log(lock_state* s, const std::string& path, bool keep_open) noexcept
 {
+    if (s == nullptr) return;
     error_code ec;
-    close(ec);
+    release(*s, keep_open, ec);
     if (ec) {
         try {
-            log_clear_failed(path_, ec);
+            log_clear_failed(path, ec);
         } catch (...) {
         }
     }
 }
 
+} // namespace
+
+void SimpleLockFile::unlock() noexcept { release_or_log(state_.get(), path_, true); }
+
+void SimpleLockFile::close() noexcept { release_or_log(state_.get(), path_, false); }
+
 void SimpleLockFile::close(error_code& ec) noexcept
 {
     ec.clear();
-    if (state_) release(*state_, ec);
+    if (state_) release(*state_, false, ec);
 }
 
 bool SimpleLockFile::is_locked() const noexcept { return state_ && state_->held; }

@@ -9,6 +9,7 @@
 #include <zc/lockfile/lock_file.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 
 namespace zc {
@@ -20,13 +21,15 @@ struct lock_state {
     std::optional<content_template> tmpl;  // LockFile only
     options opts;
 
-    // The held lock.
+    // The held lock. A descriptor that is open while nothing is held was kept by unlock(), to be
+    // locked again without opening the file; close() closes it.
     bool held = false;
     bool shared = false;
     handle fd = invalid_handle;  // our descriptor: both locks, the record's reads and writes
     file_id id;                  // the registry's key
     os_lock lock;                // both kernel lock families
-    long long owner = 0;         // the pid that took the lock; a forked child's copy only closes
+    long long owner = 0;         // the pid that opened fd; a forked child's copy only closes
+    std::uint64_t fork_epoch = 0; // fork_epoch() before fd was opened
     std::size_t record_size = 0; // bytes of our record (LockFile), blanked on close
 };
 

@@ -90,6 +90,9 @@ private:
 // Releases the flock held through h explicitly: a forked child may hold a copy of the descriptor,
 // which would keep it alive past the close. (The record lock goes when the descriptor is closed.)
 void release_flock(handle h) noexcept;
+// Releases this process's record lock on h's file without closing h: what file_lock::unlock()
+// does, for the registry, which has the descriptor but not the os_lock that locked it.
+void release_record_lock(handle h) noexcept;
 
 // What the kernel says about who holds the file, without taking anything.
 struct kernel_holder {
@@ -101,6 +104,13 @@ kernel_holder probe_holder(handle h, const file_id& id) noexcept;
 
 // This process's pid, cached (and renewed in a forked child).
 long long current_pid() noexcept;
+// Whether a fork() may have copied a descriptor: read fork_epoch() before opening it; while
+// no_fork_since(that epoch), its open file description is shared with no other process, since
+// it is close-on-exec, never duplicated, and only a fork copies it. (Counted by pthread_atfork
+// handlers registered when the library is loaded; a child made by a raw clone system call,
+// bypassing libc, is not counted: see doc/design.adoc.)
+std::uint64_t fork_epoch() noexcept;
+bool no_fork_since(std::uint64_t epoch) noexcept;
 std::string host_name();
 enum class process_state { running, gone, unknown };
 process_state probe_process(long long pid) noexcept;

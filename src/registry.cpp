@@ -109,36 +109,58 @@ bool wait_until_free(const file_id& id, bool shared, deadline until)
     return t.released.wait_until(guard, until, free);
 }
 
-void release(const file_id& id, handle h, bool release_flocks) noexcept
+namespace {
+
+// Ends the holding through h, under the lock. True when h was the last holder of id: the
+// deferred descriptors are then closed, their flocks released first (when release_flocks), and
+// id is forgotten. Otherwise h is deferred.
+bool end_holding(table& t, const file_id& id, handle h, bool release_flocks) noexcept
+{
+    auto found = t.entries.find(id);
+    if (found == t.entries.end()) return true;
+    entry& e = found->second;
+    e.holders.erase(std::remove(e.holders.begin(), e.holders.end(), h), e.holders.end());
+    if (!e.holders.empty()) {
+        defer(e, h);  // other holders of this process: keep its locks until the last leaves
+        return false;
+    }
+    // A deferred descriptor that holds no flock (a failed attempt, inspect) is unaffected.
+    for (handle d : e.deferred) {
+        if (release_flocks) release_flock(d);
+        close_handle(d);
+    }
+    t.entries.erase(found);
+    t.count.store(t.entries.size(), std::memory_order_relaxed);
+    return true;
+}
+
+} // namespace
+
+void release(const file_id& id, handle h, bool release_flocks, bool h_alone) noexcept
 {
     table& t = the_table();
     {
         // The closes happen under the mutex on purpose: until this entry is gone no other thread
         // of this process can lock the file, so none of them can drop a lock taken meanwhile.
         std::lock_guard<std::mutex> guard(t.mutex);
-        auto found = t.entries.find(id);
-        if (found == t.entries.end()) {
-            if (release_flocks) release_flock(h);
-            close_handle(h);
-            return;
-        }
-        entry& e = found->second;
-        e.holders.erase(std::remove(e.holders.begin(), e.holders.end(), h), e.holders.end());
-        if (!e.holders.empty()) {
-            defer(e, h);  // other holders of this process: keep its locks until the last leaves
-            return;
-        }
-        // A deferred descriptor that holds no flock (a failed attempt, inspect) is unaffected.
-        for (handle d : e.deferred) {
-            if (release_flocks) release_flock(d);
-            close_handle(d);
-        }
-        t.entries.erase(found);
-        t.count.store(t.entries.size(), std::memory_order_relaxed);
-        if (release_flocks) release_flock(h);
+        if (!end_holding(t, id, h, release_flocks)) return;
+        if (release_flocks && !h_alone) release_flock(h);
         close_handle(h);
     }
     t.released.notify_all();
+}
+
+bool release_keep_open(const file_id& id, handle h) noexcept
+{
+    table& t = the_table();
+    {
+        std::lock_guard<std::mutex> guard(t.mutex);
+        if (!end_holding(t, id, h, true)) return false;
+        release_record_lock(h);
+        release_flock(h);
+    }
+    t.released.notify_all();
+    return true;
 }
 
 void close_unless_held(const file_id& id, handle h) noexcept

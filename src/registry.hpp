@@ -48,7 +48,16 @@ bool wait_until_free(const file_id& id, bool shared, deadline until);
 // in both families until its last holder leaves. (Releasing one family early would let a writer
 // of another process take the flock and then wait for the record lock, while a shared holder of
 // this process still acquiring waits for the flock: a deadlock.)
-void release(const file_id& id, handle h, bool release_flocks) noexcept;
+//
+// h_alone says that no other process can share h's open file description (no fork since it was
+// opened): then closing h releases its flock by itself, and the explicit unlock is skipped.
+void release(const file_id& id, handle h, bool release_flocks, bool h_alone = false) noexcept;
+
+// The same for a holder that keeps h open to lock it again (unlock()): when h was the last holder
+// of id in this process, undoes both of h's kernel locks (under the registry's lock, so that no
+// other thread of this process can have locked the file meanwhile), keeps h open and returns
+// true. Otherwise defers h as release() does and returns false: h is no longer the caller's.
+bool release_keep_open(const file_id& id, handle h) noexcept;
 
 // Closes h, a descriptor of file id that holds no lock, or defers the close while this process
 // holds id.

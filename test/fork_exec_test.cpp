@@ -26,6 +26,37 @@ std::string descriptors_after_exec()
     shell.wait();
     return all;
 }
+// A forked child that inherits every descriptor and stays alive, doing nothing, until destroyed.
+class waiting_child {
+public:
+    waiting_child()
+    {
+        if (::pipe(ready_) != 0 || ::pipe(go_) != 0) throw std::runtime_error("pipe failed");
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            char c = 'r';
+            (void)!::write(ready_[1], &c, 1);
+            (void)!::read(go_[0], &c, 1);
+            ::_exit(0);
+        }
+        char c;
+        if (::read(ready_[0], &c, 1) != 1) throw std::runtime_error("the child did not start");
+    }
+    ~waiting_child()
+    {
+        char c = 'g';
+        (void)!::write(go_[1], &c, 1);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        for (int fd : {ready_[0], ready_[1], go_[0], go_[1]}) ::close(fd);
+    }
+    waiting_child(const waiting_child&) = delete;
+    waiting_child& operator=(const waiting_child&) = delete;
+
+private:
+    int ready_[2], go_[2];
+    pid_t pid_;
+};
 } // namespace
 
 BOOST_AUTO_TEST_CASE(an_execd_child_inherits_no_descriptor_of_the_lock_file)
@@ -106,26 +137,59 @@ BOOST_AUTO_TEST_CASE(relock_after_close_while_a_forked_child_is_alive)
 {
     temp_dir dir;
     const std::string path = dir / "lock";
-    int ready[2], go[2];
-    BOOST_REQUIRE(::pipe(ready) == 0);
-    BOOST_REQUIRE(::pipe(go) == 0);
     zl::LockFile lock(path);
-    const pid_t child = ::fork();
-    if (child == 0) {
-        char c = 'r';
-        (void)!::write(ready[1], &c, 1);
-        (void)!::read(go[0], &c, 1);  // stay alive, descriptors inherited, until told
-        ::_exit(0);
-    }
-    char c;
-    BOOST_REQUIRE(::read(ready[0], &c, 1) == 1);
+    waiting_child child;
     lock.close();
     BOOST_TEST(probe_flock(path) == probe_acquired);
     BOOST_TEST(probe_fcntl(path) == probe_acquired);
     zl::LockFile again(path);
     BOOST_TEST(again.is_locked());
-    (void)!::write(go[1], &c, 1);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    for (int fd : {ready[0], ready[1], go[0], go[1]}) ::close(fd);
+}
+
+// unlock() keeps the descriptor open. A forked child that locks its copy of the object must open
+// its own: locking the inherited descriptor would share the parent's flock, and the parent's next
+// failed attempt would then unlock the child's.
+BOOST_AUTO_TEST_CASE(a_forked_child_locking_a_kept_descriptor_excludes_the_parent)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    child_process helper({lock_helper(), "lock", path});
+    BOOST_REQUIRE(helper.read_line().rfind("locked", 0) == 0);
+    helper.write_line("unlock");
+    BOOST_REQUIRE(helper.read_line() == "unlocked");
+    helper.write_line("fork-relock");
+    const std::string said = helper.read_line();
+    BOOST_REQUIRE(said.rfind("child locked ", 0) == 0);
+    const std::string child_pid = said.substr(said.rfind(' ') + 1);
+    helper.write_line("relock");
+    BOOST_TEST(helper.read_line() == "busy");
+    // The parent's refused attempt left the child's locks and record alone.
+    BOOST_TEST(probe_flock(path) == probe_busy);
+    BOOST_TEST(probe_fcntl(path) == probe_busy);
+    BOOST_TEST(read_file(path) == " " + child_pid + "\n");
+    helper.write_line("end-child");
+    BOOST_TEST(helper.read_line() == "child ended");
+    BOOST_TEST(probe_flock(path) == probe_acquired);
+    BOOST_TEST(probe_fcntl(path) == probe_acquired);
+    helper.write_line("relock");
+    BOOST_TEST(helper.read_line() == "relocked");
+    BOOST_TEST(probe_flock(path) == probe_busy);
+    helper.close_stdin();
+    helper.wait();
+}
+
+// Closing alone releases the flock only when no fork copied the descriptor; after a fork the
+// library unlocks explicitly, even for a descriptor that unlock() kept before the fork.
+BOOST_AUTO_TEST_CASE(a_kept_descriptor_copied_by_a_fork_is_released_on_close)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::LockFile lock(path);
+    lock.unlock();
+    waiting_child child;
+    lock.lock();
+    BOOST_TEST(probe_flock(path) == probe_busy);
+    lock.close();
+    BOOST_TEST(probe_flock(path) == probe_acquired);
+    BOOST_TEST(probe_fcntl(path) == probe_acquired);
 }

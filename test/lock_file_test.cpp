@@ -5,11 +5,14 @@
 #include <boost/test/unit_test.hpp>
 
 #include "support/fixture.hpp"
+#include "support/process.hpp"
 
 #include <zc/lockfile.hpp>
 
 #include <atomic>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -21,6 +24,10 @@ namespace zl = zc::lockfile;
 using zc_test::read_file;
 using zc_test::temp_dir;
 using zc_test::write_file;
+using zc_test::probe_acquired;
+using zc_test::probe_busy;
+using zc_test::probe_fcntl;
+using zc_test::probe_flock;
 
 static const std::string own_record = " " + std::to_string(::getpid()) + "\n";
 
@@ -224,4 +231,120 @@ BOOST_AUTO_TEST_CASE(many_files_held_at_once_are_independent)
     locks.erase(locks.begin() + 50);
     zl::SimpleLockFile freed(dir / "lock50");
     BOOST_TEST(freed.is_locked());
+}
+
+namespace {
+// How many descriptors of this process refer to the file at path (by device and inode).
+int descriptors_of(const std::string& path)
+{
+    struct stat target;
+    if (::stat(path.c_str(), &target) != 0) return -1;
+    int n = 0;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+        struct stat st;
+        if (::stat(e.path().c_str(), &st) == 0 && st.st_dev == target.st_dev && st.st_ino == target.st_ino) ++n;
+    }
+    return n;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(unlock_releases_both_locks_and_keeps_the_file_open_for_the_next_lock)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::LockFile lock(path);
+    BOOST_TEST(descriptors_of(path) == 1);
+    for (int round = 0; round < 3; ++round) {
+        lock.unlock();
+        BOOST_TEST(!lock.is_locked());
+        BOOST_TEST(descriptors_of(path) == 1);  // kept
+        BOOST_TEST(read_file(path) == std::string(own_record.size() - 1, ' ') + "\n");  // blanked
+        BOOST_TEST(probe_flock(path) == probe_acquired);
+        BOOST_TEST(probe_fcntl(path) == probe_acquired);
+        lock.lock();
+        BOOST_TEST(lock.is_locked());
+        BOOST_TEST(descriptors_of(path) == 1);  // the same one, locked again
+        BOOST_TEST(lock.read_contents() == own_record);
+        BOOST_TEST(probe_flock(path) == probe_busy);
+        BOOST_TEST(probe_fcntl(path) == probe_busy);
+    }
+    lock.close();
+    BOOST_TEST(descriptors_of(path) == 0);
+    lock.unlock();  // nothing held, nothing open: nothing to do
+    BOOST_TEST(descriptors_of(path) == 0);
+    BOOST_TEST(lock.try_lock());
+    BOOST_TEST(descriptors_of(path) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(unique_lock_relocks_through_the_kept_descriptor)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::SimpleLockFile lock(path, std::defer_lock);
+    for (int round = 0; round < 3; ++round) {
+        std::unique_lock<zl::SimpleLockFile> guard(lock);
+        BOOST_TEST(probe_flock(path) == probe_busy);
+        BOOST_TEST(probe_fcntl(path) == probe_busy);
+    }
+    BOOST_TEST(descriptors_of(path) == 1);
+    BOOST_TEST(probe_flock(path) == probe_acquired);
+    BOOST_TEST(probe_fcntl(path) == probe_acquired);
+}
+
+BOOST_AUTO_TEST_CASE(relocking_after_the_path_was_replaced_locks_the_file_it_names_now)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    const std::string old_name = dir / "old";
+    zl::LockFile lock(path);
+    lock.unlock();
+    BOOST_REQUIRE(::link(path.c_str(), old_name.c_str()) == 0);
+    write_file(dir / "new", "new\n");
+    BOOST_REQUIRE(::rename((dir / "new").c_str(), path.c_str()) == 0);
+    lock.lock();
+    BOOST_TEST(lock.read_contents() == own_record);
+    BOOST_TEST(probe_flock(path) == probe_busy);
+    BOOST_TEST(probe_fcntl(path) == probe_busy);
+    BOOST_TEST(probe_flock(old_name) == probe_acquired);  // the file the path used to name
+    BOOST_TEST(probe_fcntl(old_name) == probe_acquired);
+    BOOST_TEST(descriptors_of(old_name) == 0);
+}
+
+// While another object of this process holds the file, closing a kept descriptor would drop that
+// holder's record lock: the registry defers the close until the holder releases.
+BOOST_AUTO_TEST_CASE(a_kept_descriptor_never_drops_another_objects_lock)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    auto idle = std::make_unique<zl::LockFile>(path);
+    idle->unlock();
+    zl::LockFile holder(path);
+    BOOST_TEST(!idle->try_lock());  // this process holds it: refused in-process, still kept
+    BOOST_TEST(descriptors_of(path) == 2);
+    BOOST_TEST(probe_fcntl(path) == probe_busy);
+    idle.reset();  // closes its kept descriptor: deferred
+    BOOST_TEST(probe_fcntl(path) == probe_busy);
+    BOOST_TEST(probe_flock(path) == probe_busy);
+    BOOST_TEST(read_file(path) == own_record);
+    holder.close();
+    BOOST_TEST(descriptors_of(path) == 0);
+    BOOST_TEST(probe_fcntl(path) == probe_acquired);
+}
+
+BOOST_AUTO_TEST_CASE(a_kept_descriptor_waits_for_another_object_and_then_relocks)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::LockFile idle(path);
+    idle.unlock();
+    auto holder = std::make_unique<zl::LockFile>(path);
+    std::thread releaser([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the waiter may or may not be waiting yet: both work
+        holder.reset();
+    });
+    BOOST_TEST(idle.try_lock_for(std::chrono::seconds(30)));
+    releaser.join();
+    BOOST_TEST(idle.read_contents() == own_record);
+    BOOST_TEST(descriptors_of(path) == 1);
+    BOOST_TEST(probe_fcntl(path) == probe_busy);
 }

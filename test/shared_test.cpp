@@ -103,6 +103,27 @@ BOOST_AUTO_TEST_CASE(one_shared_holder_leaving_keeps_the_others_lock)
     BOOST_TEST(probe_flock(path) == probe_acquired);
 }
 
+// unlock() keeps a descriptor open only when it can undo its locks: never while another shared
+// holder of this process relies on the process-wide record lock.
+BOOST_AUTO_TEST_CASE(one_shared_holder_unlocking_keeps_the_others_lock)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::SimpleLockFile first(path, shared_mode());
+    zl::SimpleLockFile second(path, shared_mode());
+    first.unlock();
+    BOOST_TEST(probe_fcntl(path) == probe_busy);
+    BOOST_TEST(probe_flock(path) == probe_busy);
+    BOOST_TEST(first.try_lock());  // joins the other shared holder again
+    second.unlock();
+    first.unlock();  // the last one: both families released, its descriptor kept
+    BOOST_TEST(probe_fcntl(path) == probe_acquired);
+    BOOST_TEST(probe_flock(path) == probe_acquired);
+    BOOST_TEST(first.try_lock());
+    BOOST_TEST(second.try_lock());
+    BOOST_TEST(probe_fcntl(path) == probe_busy);
+}
+
 BOOST_AUTO_TEST_CASE(flock_peers_in_both_modes_and_both_directions)
 {
     temp_dir dir;

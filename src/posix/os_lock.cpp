@@ -259,6 +259,8 @@ lock_result os_lock::lock_until(handle h, bool shared, std::chrono::steady_clock
 
 void release_flock(handle h) noexcept { ::flock(h, LOCK_UN); }
 
+void release_record_lock(handle h) noexcept { (void)boost::interprocess::ipcdetail::release_file_lock(h); }
+
 void os_lock::disown() noexcept { file_lock_handle(record_lock_) = boost::interprocess::ipcdetail::invalid_file(); }
 
 kernel_holder probe_holder(handle h, const file_id& id) noexcept
@@ -303,20 +305,43 @@ kernel_holder probe_holder(handle h, const file_id& id) noexcept
 
 namespace {
 std::atomic<long long> cached_pid{0};
+// Like a sequence lock: odd while a fork is in progress (from the prepare handler until the
+// parent's handler, or the child's), advanced by two for each fork.
+std::atomic<std::uint64_t> fork_seq{0};
 void renew_pid() noexcept { cached_pid.store(static_cast<long long>(::getpid()), std::memory_order_relaxed); }
+void fork_starts() noexcept { fork_seq.fetch_add(1); }
+void fork_ends() noexcept { fork_seq.fetch_add(1); }
+void in_child() noexcept
+{
+    fork_ends();
+    renew_pid();
+}
+void ensure_fork_handlers() noexcept
+{
+    static const int registered = [] {
+        renew_pid();
+        return ::pthread_atfork(fork_starts, fork_ends, in_child);
+    }();
+    (void)registered;
+}
+// At load time, before any descriptor of ours can exist; the function-local static above also
+// covers a use from another static's constructor that runs first.
+[[maybe_unused]] const bool fork_handlers_at_load = (ensure_fork_handlers(), true);
 } // namespace
 
 long long current_pid() noexcept
 {
-    long long pid = cached_pid.load(std::memory_order_relaxed);
-    if (pid == 0) {
-        static const int registered = ::pthread_atfork(nullptr, nullptr, renew_pid);
-        (void)registered;
-        renew_pid();
-        pid = cached_pid.load(std::memory_order_relaxed);
-    }
-    return pid;
+    ensure_fork_handlers();
+    return cached_pid.load(std::memory_order_relaxed);
 }
+
+std::uint64_t fork_epoch() noexcept
+{
+    ensure_fork_handlers();
+    return fork_seq.load();
+}
+
+bool no_fork_since(std::uint64_t epoch) noexcept { return epoch % 2 == 0 && fork_seq.load() == epoch; }
 
 std::string host_name()
 {

@@ -4,7 +4,10 @@
 //   lock_helper lock|simple|shared PATH [TEMPLATE]
 // prints "locked <pid>" (then obeys commands), or "busy" (exit 3), or "error <what>" (exit 4).
 // Commands, one per line: "close" (prints "closed"), "spawn" (starts /bin/sleep 600, prints its
-// pid), "fork-exit" (a forked child destroys its copy and exits; prints "forked <status>").
+// pid), "fork-exit" (a forked child destroys its copy and exits; prints "forked <status>"),
+// "unlock" (prints "unlocked"), "relock" (one try_lock(): prints "relocked" or "busy"),
+// "fork-relock" (a forked child tries its copy once, prints "child locked <pid>" or "child busy
+// <pid>", and keeps what it got until "end-child", which prints "child ended").
 // At end of input the lock is released by the destructor.
 
 #include <zc/lockfile.hpp>
@@ -65,6 +68,8 @@ int main(int argc, char** argv)
     }
     std::cout << "locked " << ::getpid() << std::endl;
     std::string command;
+    pid_t relocker = -1;
+    int end_relocker = -1;
     while (std::getline(std::cin, command)) {
         if (command == "close") {
             lock->close();
@@ -85,6 +90,36 @@ int main(int argc, char** argv)
             int status = 0;
             ::waitpid(child, &status, 0);
             std::cout << "forked " << status << std::endl;
+        } else if (command == "unlock") {
+            lock->unlock();
+            std::cout << "unlocked" << std::endl;
+        } else if (command == "relock") {
+            std::cout << (lock->try_lock() ? "relocked" : "busy") << std::endl;
+        } else if (command == "fork-relock") {
+            int said[2], end[2];
+            if (::pipe(said) != 0 || ::pipe(end) != 0) return 5;
+            relocker = ::fork();
+            if (relocker == 0) {
+                ::close(end[1]);  // its end of input comes from the parent's copy alone
+                const char result = lock->try_lock() ? 'L' : 'B';
+                (void)!::write(said[1], &result, 1);
+                char c;
+                (void)!::read(end[0], &c, 1);
+                lock.reset();
+                ::_exit(0);
+            }
+            char result = '?';
+            (void)!::read(said[0], &result, 1);
+            end_relocker = end[1];
+            ::close(said[0]);
+            ::close(said[1]);
+            ::close(end[0]);
+            std::cout << (result == 'L' ? "child locked " : "child busy ") << relocker << std::endl;
+        } else if (command == "end-child") {
+            ::close(end_relocker);
+            int status = 0;
+            ::waitpid(relocker, &status, 0);
+            std::cout << "child ended" << std::endl;
         }
     }
     return 0;
