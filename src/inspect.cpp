@@ -55,7 +55,7 @@ lock_info inspect(const std::string& path, const std::string& template_text, con
     }
 
     file_facts facts;
-    if (!stat_path(path, opts.follow_symlinks, facts, ec)) return info;  // missing: ec is clear
+    if (!stat_path(path, opts.follow_symlinks, facts, ec, stat_detail::with_mtime)) return info;  // missing: ec is clear
     if (!facts.regular) {
         ec = make_error_code(error::not_a_regular_file);
         return info;
@@ -73,7 +73,7 @@ lock_info inspect(const std::string& path, const std::string& template_text, con
             }
             return info;
         }
-        if (!stat_handle(fd, facts, ec) || !facts.regular) {
+        if (!stat_handle(fd, facts, ec, stat_detail::with_mtime) || !facts.regular) {
             close_handle(fd);
             if (!ec) ec = make_error_code(error::not_a_regular_file);
             return info;

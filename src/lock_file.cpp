@@ -66,7 +66,7 @@ bool write_record(lock_state& s, const std::string& path, error_code& ec)
         // (the Python original). The time of that write is the file's mtime now.
         file_facts now;
         error_code ignored;
-        const std::int64_t mtime = stat_handle(s.fd, now, ignored) ? now.mtime_ns : 0;
+        const std::int64_t mtime = stat_handle(s.fd, now, ignored, stat_detail::with_mtime) ? now.mtime_ns : 0;
         const writer_assessment w = assess_writer(head, tmpl, mtime);
         if (writer_gone(w.state))
             log_stale_taken_over(path, w.pid, w.state == writer_state::pid_reused);

@@ -30,7 +30,7 @@ struct file_facts {
     file_id id;
     bool regular = false;
     const char* kind = "file";  // what is at the path, for messages ("a directory", "a FIFO", ...)
-    std::int64_t mtime_ns = 0;  // modification time, ns since the epoch
+    std::int64_t mtime_ns = 0;  // modification time, ns since the epoch (when asked for)
 };
 
 enum class open_mode { create_read_write, read_only };
@@ -38,9 +38,14 @@ enum class open_mode { create_read_write, read_only };
 // Opens path close-on-exec and without blocking on a FIFO; without following a final symbolic
 // link unless follow is true. A symbolic link refused that way reports error::symbolic_link.
 handle open_file(const std::string& path, open_mode mode, bool follow, boost::system::error_code& ec) noexcept;
-bool stat_handle(handle h, file_facts& out, boost::system::error_code& ec) noexcept;
+// identity: the type and the device and inode numbers (mtime_ns is left 0); with_mtime adds the
+// modification time. Asking for less matters: see stat_at in posix/os_lock.cpp.
+enum class stat_detail { identity, with_mtime };
+bool stat_handle(handle h, file_facts& out, boost::system::error_code& ec,
+                 stat_detail detail = stat_detail::identity) noexcept;
 // false with ec cleared when nothing is at the path.
-bool stat_path(const std::string& path, bool follow, file_facts& out, boost::system::error_code& ec) noexcept;
+bool stat_path(const std::string& path, bool follow, file_facts& out, boost::system::error_code& ec,
+               stat_detail detail = stat_detail::identity) noexcept;
 void close_handle(handle h) noexcept;
 
 // Reads up to n bytes at offset; returns how many were read (0 on error, with ec set).

@@ -3,14 +3,17 @@
  * An LD_PRELOAD shim that makes a race happen every time: just before the process's first
  * ZC_SHIM_TIMES (default 1) exclusive flock() calls, it removes (ZC_SHIM_ACTION=unlink) or
  * replaces (ZC_SHIM_ACTION=replace, the default) the file at ZC_SHIM_PATH, as another process
- * could between our open() and our lock. */
+ * could between our open() and our lock. With ZC_SHIM_NO_STATX=1, statx() fails with ENOSYS, as on
+ * kernels before 4.11 and under some seccomp filters, so that the library's fallback is used. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 __attribute__((visibility("default"))) int flock(int fd, int op)
@@ -34,4 +37,16 @@ __attribute__((visibility("default"))) int flock(int fd, int op)
         }
     }
     return real_flock(fd, op);
+}
+
+__attribute__((visibility("default"))) int statx(int dirfd, const char* path, int flags, unsigned int mask, struct statx* out)
+{
+    static int (*real_statx)(int, const char*, int, unsigned int, struct statx*);
+    const char* refuse = getenv("ZC_SHIM_NO_STATX");
+    if (refuse != NULL && strcmp(refuse, "1") == 0) {
+        errno = ENOSYS;
+        return -1;
+    }
+    if (real_statx == NULL) real_statx = (int (*)(int, const char*, int, unsigned int, struct statx*))dlsym(RTLD_NEXT, "statx");
+    return real_statx(dirfd, path, flags, mask, out);
 }
