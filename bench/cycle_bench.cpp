@@ -1,109 +1,138 @@
 // Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
-// One uncontended acquire/release cycle, against a raw C loop doing the same visible work, in the
-// same process and run. Rounds of each kind alternate and the ratio reported is the median of
-// the per-round ratios, so drift on a shared machine cancels out.
+// One uncontended acquire/release cycle: this library, its peers (raw boost::interprocess
+// file_lock, Python's zc.lockfile and filelock, Qt's QLockFile), against a raw C loop doing the
+// visible work, all in the same run. Each round times the raw loop and then every entry; the
+// ratio reported is the median of the per-round ratios, so drift on a shared machine cancels out.
+// Peers in other languages run in their own processes (bench/peers/) and time their own loops.
 //
-//   cycle_bench [--rounds N] [--cycles N] [--dir DIR]
+//   cycle_bench [--rounds N] [--cycles N] [--dir DIR] [--csv FILE]
+//               [--python PYTHON --python-peer SCRIPT] [--qt-peer EXE]
+//   cycle_bench --only KEY [--cycles N] [--dir DIR]     runs one entry, for bench/syscalls.sh
+
+#include "common.hpp"
 
 #include <zc/lockfile.hpp>
 
 #include <boost/interprocess/sync/file_lock.hpp>
+#include <boost/log/core.hpp>
 
-#include <algorithm>
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <functional>
-#include <string>
-#include <vector>
+#include <memory>
 
-#include <fcntl.h>
-#include <unistd.h>
+#include <sys/stat.h>
+
+namespace zl = zc::lockfile;
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
+struct entry {
+    std::string key;
+    std::string name;
+    int divisor;  // runs cycles / divisor cycles per round (the slow peers)
+    std::function<double(int)> seconds_for;
+    std::vector<double> ratios, us;
+};
 
-// The floor: open, lock, write " <pid>\n", truncate after it, unlock, close.
-void raw_cycle(const char* path, const std::string& record)
+std::function<double(int)> in_process(std::function<void()> cycle)
 {
-    const int fd = ::open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) std::abort();
-    struct flock fl;
-    std::memset(&fl, 0, sizeof fl);
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    if (::fcntl(fd, F_SETLK, &fl) != 0) std::abort();
-    if (::pwrite(fd, record.data(), record.size(), 0) != static_cast<ssize_t>(record.size())) std::abort();
-    if (::ftruncate(fd, static_cast<off_t>(record.size())) != 0) std::abort();
-    fl.l_type = F_UNLCK;
-    ::fcntl(fd, F_SETLK, &fl);
-    ::close(fd);
+    return [cycle](int n) { return bench::seconds_for(n, cycle); };
 }
 
-double seconds_for(int cycles, const std::function<void()>& cycle)
+std::function<double(int)> in_peer(const std::vector<std::string>& argv)
 {
-    const auto start = clock_type::now();
-    for (int i = 0; i < cycles; ++i) cycle();
-    return std::chrono::duration<double>(clock_type::now() - start).count();
-}
-
-double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+    auto peer = std::make_shared<bench::cycle_peer>(argv);
+    return [peer](int n) { return peer->seconds_for(n); };
 }
 
 } // namespace
 
 int main(int argc, char** argv)
 {
-    int rounds = 15, cycles = 20000;
-    std::string dir = "/tmp";
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string opt = argv[i];
-        if (opt == "--rounds") rounds = std::atoi(argv[i + 1]);
-        else if (opt == "--cycles") cycles = std::atoi(argv[i + 1]);
-        else if (opt == "--dir") dir = argv[i + 1];
-    }
-    const std::string record = " " + std::to_string(::getpid()) + "\n";
-    const std::string raw_path = dir + "/zc_bench_raw.lock";
-    const std::string lock_path = dir + "/zc_bench_lockfile.lock";
-    const std::string simple_path = dir + "/zc_bench_simple.lock";
-    const std::string boost_path = dir + "/zc_bench_boost.lock";
-    raw_cycle(boost_path.c_str(), record);  // file_lock needs an existing file
+    const bench::arguments args(argc, argv);
+    const int rounds = args.number("--rounds", 15);
+    const int cycles = args.number("--cycles", 20000);
+    const std::string dir = args.text("--dir", "/tmp");
+    const std::string only = args.text("--only", "");
+    bench::csv_output csv(args.text("--csv", ""));
+    boost::log::core::get()->set_logging_enabled(false);  // nothing is logged on success anyway
 
-    struct entry {
-        const char* name;
-        std::function<void()> cycle;
-        std::vector<double> ratios;
-        std::vector<double> us;
+    const std::string record = " " + std::to_string(::getpid()) + "\n";
+    const auto path = [&](const char* name) { return dir + "/zc_cycle_bench_" + name + ".lock"; };
+    bench::raw_cycle(path("boost"), record);  // file_lock needs an existing file
+    bench::raw_cycle(path("boost_kept"), record);
+    const int kept_fd = bench::open_or_fail(path("raw_kept"));
+    zl::LockFile relocked(path("lockfile_kept"), std::defer_lock);
+    zl::SimpleLockFile simple_relocked(path("simple_kept"), std::defer_lock);
+    boost::interprocess::file_lock boost_kept(path("boost_kept").c_str());
+
+    std::vector<entry> entries;
+    const auto add = [&](std::string key, std::string name, int divisor, std::function<double(int)> f) {
+        entries.push_back(entry{std::move(key), std::move(name), divisor, std::move(f), {}, {}});
     };
-    std::vector<entry> entries = {
-        {"raw C: open, fcntl lock, pwrite, ftruncate, unlock, close", [&] { raw_cycle(raw_path.c_str(), record); }, {}, {}},
-        {"LockFile(path) + close()", [&] { zc::lockfile::LockFile l(lock_path); }, {}, {}},
-        {"SimpleLockFile(path) + close()", [&] { zc::lockfile::SimpleLockFile l(simple_path); }, {}, {}},
-        {"boost file_lock: construct, try_lock, unlock, destroy",
-         [&] {
-             boost::interprocess::file_lock l(boost_path.c_str());
-             if (!l.try_lock()) std::abort();
-             l.unlock();
-         },
-         {}, {}},
-    };
-    for (auto& e : entries) seconds_for(cycles / 10, e.cycle);  // warm up
+    add("raw", "raw C: open, fcntl lock, pwrite, ftruncate, unlock, close (the floor)", 1,
+        in_process([&] { bench::raw_cycle(path("raw"), record); }));
+    add("raw_kept", "raw C, descriptor kept open: fcntl lock, pwrite, ftruncate, unlock", 1,
+        in_process([&] { bench::raw_relock_cycle(kept_fd, record); }));
+    add("lockfile", "LockFile(path) + close()", 1, in_process([&] { zl::LockFile l(path("lockfile")); }));
+    add("lockfile_relock", "LockFile: lock() + unlock() on one object", 1, in_process([&] {
+            relocked.lock();
+            relocked.unlock();
+        }));
+    add("simple", "SimpleLockFile(path) + close()", 1, in_process([&] { zl::SimpleLockFile l(path("simple")); }));
+    add("simple_relock", "SimpleLockFile: lock() + unlock() on one object", 1, in_process([&] {
+            simple_relocked.lock();
+            simple_relocked.unlock();
+        }));
+    add("boost", "boost file_lock: construct, try_lock, unlock, destroy", 1, in_process([&] {
+            boost::interprocess::file_lock l(path("boost").c_str());
+            if (!l.try_lock()) bench::fail("file_lock busy");
+            l.unlock();
+        }));
+    add("boost_relock", "boost file_lock: try_lock + unlock on one object", 1, in_process([&] {
+            if (!boost_kept.try_lock()) bench::fail("file_lock busy");
+            boost_kept.unlock();
+        }));
+
+    if (!only.empty()) {
+        for (auto& e : entries) {
+            if (e.key != only) continue;
+            e.seconds_for(cycles);
+            return 0;
+        }
+        bench::fail("no entry " + only);
+    }
+
+    const std::string python = args.text("--python", "/usr/bin/python3");
+    const std::string python_peer = args.text("--python-peer", "");
+    if (!python_peer.empty()) {
+        add("python_zc_lockfile", "Python zc.lockfile: LockFile(path).close()", 10,
+            in_peer({python, python_peer, "cycle", "zc.lockfile", path("python_zc")}));
+        add("python_filelock", "Python filelock: acquire() + release()", 10,
+            in_peer({python, python_peer, "cycle", "filelock", path("python_filelock")}));
+    }
+    const std::string qt_peer = args.text("--qt-peer", "");
+    if (!qt_peer.empty()) add("qlockfile", "Qt 5 QLockFile: construct, tryLock(0), unlock", 50, in_peer({qt_peer, path("qt")}));
+
+    for (auto& e : entries) e.seconds_for(std::max(1, cycles / e.divisor / 10));  // warm up
     for (int r = 0; r < rounds; ++r) {
-        std::vector<double> t;
-        for (auto& e : entries) t.push_back(seconds_for(cycles, e.cycle));
-        for (std::size_t k = 0; k < entries.size(); ++k) {
-            entries[k].ratios.push_back(t[k] / t[0]);
-            entries[k].us.push_back(t[k] / cycles * 1e6);
+        const double floor_us = entries[0].seconds_for(cycles) / cycles * 1e6;
+        for (auto& e : entries) {
+            const int n = std::max(1, cycles / e.divisor);
+            const double us = (&e == &entries[0]) ? floor_us : e.seconds_for(n) / n * 1e6;
+            e.us.push_back(us);
+            e.ratios.push_back(us / floor_us);
         }
     }
-    std::printf("%d rounds of %d cycles each; medians; ratio = per-round time / raw C time\n", rounds, cycles);
-    std::printf("%-58s %10s %8s\n", "cycle", "us/cycle", "x raw");
-    for (auto& e : entries) std::printf("%-58s %10.2f %8.2f\n", e.name, median(e.us), median(e.ratios));
-    for (const auto& p : {raw_path, lock_path, simple_path, boost_path}) ::unlink(p.c_str());
+    std::printf("Uncontended cycle: %d rounds of %d cycles (fewer for the slow peers); medians; x floor = per-round "
+                "ratio to the raw C loop\n", rounds, cycles);
+    std::printf("%-72s %10s %9s\n", "cycle", "us/cycle", "x floor");
+    for (auto& e : entries) {
+        const double us = bench::median(e.us), ratio = bench::median(e.ratios);
+        std::printf("%-72s %10.2f %9.2f\n", e.name.c_str(), us, ratio);
+        csv.row("cycle", e.name, e.key, us, "us", ratio);
+    }
+    ::close(kept_fd);
+    for (const char* name : {"raw", "raw_kept", "lockfile", "lockfile_kept", "simple", "simple_kept", "boost", "boost_kept",
+                             "python_zc", "python_filelock", "qt"})
+        ::unlink(path(name).c_str());
     return 0;
 }

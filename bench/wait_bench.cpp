@@ -3,7 +3,11 @@
 // holder's release and the waiter's acquisition; against a busy retry, Boost's timed_lock and
 // flock -w, measured in the same run.
 //
-//   wait_bench [--samples N] [--dir DIR]
+// Ratios are to Boost's timed_lock, measured in the same run.
+//
+//   wait_bench [--samples N] [--hold-ms MS] [--dir DIR] [--csv FILE]
+
+#include "common.hpp"
 
 #include <zc/lockfile.hpp>
 
@@ -144,24 +148,15 @@ bool boost_timed(const std::string& path)
     return l.try_lock_for(std::chrono::seconds(5));
 }
 
-double percentile(std::vector<double> v, double p)
-{
-    std::sort(v.begin(), v.end());
-    const std::size_t k = std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())));
-    return v[k];
-}
-
 } // namespace
 
 int main(int argc, char** argv)
 {
-    int samples = 200;
-    std::string dir = "/tmp";
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string opt = argv[i];
-        if (opt == "--samples") samples = std::atoi(argv[i + 1]);
-        else if (opt == "--dir") dir = argv[i + 1];
-    }
+    const bench::arguments args(argc, argv);
+    const int samples = args.number("--samples", 200);
+    const auto hold = std::chrono::milliseconds(args.number("--hold-ms", 1000));
+    const std::string dir = args.text("--dir", "/tmp");
+    bench::csv_output csv(args.text("--csv", ""));
     // The library logs nothing above debug on these paths, and the bench adds no sink; without
     // one Boost.Log would print the debug records of waits, so switch the core off.
     boost::log::core::get()->set_logging_enabled(false);
@@ -179,20 +174,22 @@ int main(int argc, char** argv)
         {"boost file_lock::try_lock_for (timed_lock)", boost_timed},
     };
 
-    std::printf("CPU used by a waiter while the lock is held for 1 s (goal: under 20 ms)\n");
-    std::printf("%-58s %10s\n", "waiter", "CPU ms");
+    std::printf("CPU used by a waiter while the lock is held for %lld ms (goal: under 20 ms for 1 s); "
+                "x boost = ratio to Boost's timed_lock\n", static_cast<long long>(hold.count()));
+    std::printf("%-62s %10s %9s\n", "waiter", "CPU ms", "x boost");
+    std::vector<std::pair<std::string, double>> cpu;
     for (const auto& m : modes) {
-        holder_process h(path, 1, 1000ms);
+        holder_process h(path, 1, hold);
         h.await_locked();
         h.go();
         const double start = thread_cpu_ms();
-        if (!m.wait(path)) std::printf("(%s did not get the lock)\n", m.name);
-        std::printf("%-58s %10.2f\n", m.name, thread_cpu_ms() - start);
+        if (!m.wait(path)) bench::fail(std::string(m.name) + " did not get the lock");
+        cpu.emplace_back(m.name, thread_cpu_ms() - start);
         h.released_at();
     }
     {
         // flock(1) -w: a whole process; its CPU from wait4's rusage, start-up included.
-        holder_process h(path, 1, 1000ms);
+        holder_process h(path, 1, hold);
         h.await_locked();
         h.go();
         const pid_t p = ::fork();
@@ -203,14 +200,21 @@ int main(int argc, char** argv)
         int status = 0;
         rusage ru{};
         ::wait4(p, &status, 0, &ru);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) bench::fail("flock -w failed");
         const double ms = ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 + ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
-        std::printf("%-58s %10.2f\n", "flock -w (util-linux; process start-up included)", ms);
+        cpu.emplace_back("flock -w (util-linux; process start-up included)", ms);
         h.released_at();
     }
+    const double boost_cpu = cpu[3].second;
+    for (const auto& c : cpu) {
+        std::printf("%-62s %10.2f %9.2f\n", c.first.c_str(), c.second, c.second / boost_cpu);
+        csv.row("wait_cpu", c.first, "", c.second, "ms", c.second / boost_cpu);
+    }
 
-    std::printf("\nrelease-to-acquire delay, %d releases at random 0.5-10 ms into the wait (goal: median under 2 ms, p99 under 20 ms)\n",
-                samples);
-    std::printf("%-58s %10s %10s %10s\n", "waiter", "median ms", "p99 ms", "max ms");
+    std::printf("\nrelease-to-acquire delay, %d releases at random 0.5-10 ms into the wait (goal: median under 2 ms, "
+                "p99 under 20 ms)\n", samples);
+    std::printf("%-62s %10s %10s %10s %9s\n", "waiter", "median ms", "p99 ms", "max ms", "p99 x boost");
+    std::vector<std::pair<std::string, std::vector<double>>> delays_of;
     for (const auto& m : modes) {
         if (std::string(m.name).rfind("busy", 0) == 0) continue;  // its CPU cost rules it out already
         std::vector<double> delays;
@@ -218,12 +222,19 @@ int main(int argc, char** argv)
         for (int s = 0; s < samples; ++s) {
             h.await_locked();
             h.go();
-            if (!m.wait(path)) std::abort();
+            if (!m.wait(path)) bench::fail(std::string(m.name) + " did not get the lock");
             const long long t1 = now_ns();
             delays.push_back(static_cast<double>(t1 - h.released_at()) / 1e6);
         }
-        std::printf("%-58s %10.3f %10.3f %10.3f\n", m.name, percentile(delays, 0.5), percentile(delays, 0.99),
-                    *std::max_element(delays.begin(), delays.end()));
+        delays_of.emplace_back(m.name, delays);
+    }
+    const double boost_p99 = bench::percentile(delays_of.back().second, 0.99);
+    for (const auto& d : delays_of) {
+        const double med = bench::percentile(d.second, 0.5), p99 = bench::percentile(d.second, 0.99);
+        std::printf("%-62s %10.3f %10.3f %10.3f %9.2f\n", d.first.c_str(), med, p99,
+                    *std::max_element(d.second.begin(), d.second.end()), p99 / boost_p99);
+        csv.row("wait_delay_median", d.first, "", med, "ms", med / bench::percentile(delays_of.back().second, 0.5));
+        csv.row("wait_delay_p99", d.first, "", p99, "ms", p99 / boost_p99);
     }
     ::unlink(path.c_str());
     return 0;

@@ -78,7 +78,7 @@ done
 # end::conan[]
 
 stage "the documentation: asciidoctor to HTML, every include resolved"
-asciidoctor --failure-level WARN -D "$work/html" doc/*.adoc
+asciidoctor --failure-level WARN -a data-uri -D "$work/html" doc/*.adoc
 ls "$work/html"
 
 stage "done"
