@@ -25,6 +25,7 @@ lock_family family_of(kernel_holder::kind k) noexcept
     case kernel_holder::kind::flock: return lock_family::flock;
     case kernel_holder::kind::posix: return lock_family::posix;
     case kernel_holder::kind::ofd: return lock_family::ofd;
+    case kernel_holder::kind::byte_range: return lock_family::byte_range;
     case kernel_holder::kind::none: break;
     }
     return lock_family::none;

@@ -4,19 +4,27 @@
 #ifndef ZC_LOCKFILE_SRC_OS_LOCK_HPP
 #define ZC_LOCKFILE_SRC_OS_LOCK_HPP
 
-#include <boost/interprocess/sync/file_lock.hpp>
 #include <boost/system/error_code.hpp>
+#if !defined(_WIN32)
+#include <boost/interprocess/sync/file_lock.hpp>
+#endif
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <thread>
 
 namespace zc {
 namespace lockfile {
 namespace detail {
 
+#if defined(_WIN32)
+using handle = std::intptr_t;  // a HANDLE's value; INVALID_HANDLE_VALUE is -1
+#else
 using handle = int;
+#endif
 constexpr handle invalid_handle = -1;
 
 // Identifies a file independently of the path that names it.
@@ -60,10 +68,25 @@ enum class lock_result { acquired, busy, failed };
 constexpr std::chrono::microseconds max_poll_interval{3000};
 constexpr std::chrono::microseconds min_poll_interval{50};
 
+// A timed wait's pause between two attempts: sleeps for the current back-off (never past the
+// deadline) and doubles it up to max_poll_interval; false when the deadline has passed.
+inline bool back_off(std::chrono::microseconds& interval, std::chrono::steady_clock::time_point deadline)
+{
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now) + std::chrono::microseconds(1);
+    std::this_thread::sleep_for(std::min(interval, left));
+    interval = std::min(interval * 2, max_poll_interval);
+    return true;
+}
+
 // Both kernel lock families on one open file: flock (it excludes flock users such as Python's
 // zc.lockfile and flock(1)) and boost::interprocess::file_lock, a POSIX record lock (it excludes
 // fcntl users such as other file_lock holders). Neither family excludes the other on Linux, so a
 // lock is held only when both are.
+//
+// On Windows (windows/os_lock.cpp) it is one byte-range lock on byte 0 instead, as the Python
+// original's msvcrt.locking takes; doc/design.adoc says why file_lock is not used there.
 //
 // The file_lock is given our own descriptor instead of opening the file again by name: it is then
 // the same file by construction (no rename race, no /proc needed), close-on-exec like ours, and a
@@ -77,7 +100,10 @@ public:
 
     // Tries both families on h once, exclusive or shared; h stays the caller's to close (see
     // disown).
-    lock_result try_lock(handle h, bool shared, boost::system::error_code& ec) noexcept;
+    lock_result try_lock(handle h, bool shared, boost::system::error_code& ec) noexcept
+    {
+        return lock_until(h, shared, std::chrono::steady_clock::time_point::min(), ec);
+    }
     // The same, waiting until the deadline. With the deadline time_point::max() it blocks in the
     // kernel (flock, then F_SETLKW through file_lock), which costs no CPU and wakes at once;
     // otherwise it polls without blocking, with back-off capped at max_poll_interval, since the
@@ -89,7 +115,11 @@ public:
     void disown() noexcept;
 
 private:
+#if defined(_WIN32)
+    handle locked_ = invalid_handle;  // windows/os_lock.cpp: byte 0, locked through this handle
+#else
     boost::interprocess::file_lock record_lock_;
+#endif
 };
 
 // Releases the flock held through h explicitly: a forked child may hold a copy of the descriptor,
@@ -102,7 +132,7 @@ void release_record_lock(handle h) noexcept;
 // What the kernel says about who holds the file, without taking anything.
 struct kernel_holder {
     bool locked = false;
-    enum class kind { none, flock, posix, ofd } family = kind::none;
+    enum class kind { none, flock, posix, ofd, byte_range } family = kind::none;
     long long pid = 0;
 };
 kernel_holder probe_holder(handle h, const file_id& id) noexcept;

@@ -119,7 +119,16 @@ std::string read_head(handle h)
 {
     char buf[record_read_limit];
     boost::system::error_code ignored;
+#if defined(_WIN32)
+    // Byte 0 is under the holder's mandatory lock, which refuses every other handle's read of it.
+    // Records start there with a space (that is why they do), so read from offset 1, as the
+    // Python original does, and put the space back.
+    buf[0] = ' ';
+    const std::size_t n = read_at(h, buf + 1, sizeof buf - 1, 1, ignored);
+    return n == 0 ? std::string() : std::string(buf, n + 1);
+#else
     return std::string(buf, read_at(h, buf, sizeof buf, 0, ignored));
+#endif
 }
 
 std::string_view record_line(std::string_view head) noexcept

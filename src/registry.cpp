@@ -10,7 +10,9 @@
 #include <unordered_map>
 #include <vector>
 
+#if !defined(_WIN32)
 #include <pthread.h>
+#endif
 
 namespace zc {
 namespace lockfile {
@@ -44,10 +46,12 @@ table& the_table()
     // Never destroyed: a lock may still be closed by another static's destructor at exit.
     static table* t = [] {
         auto* created = new table;
+#if !defined(_WIN32)
         // A fork() while another thread holds the mutex would leave the child's copy locked
         // for ever; taking it around fork keeps the child's copy consistent and unlocked.
         ::pthread_atfork([] { the_table().mutex.lock(); }, [] { the_table().mutex.unlock(); },
                          [] { the_table().mutex.unlock(); });
+#endif
         return created;
     }();
     return *t;

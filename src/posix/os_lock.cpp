@@ -219,6 +219,17 @@ void truncate_to(handle h, std::uint64_t size, boost::system::error_code& ec) no
 
 namespace {
 
+// On Linux, flock and fcntl locks are separate families that never see each other, so a lock is
+// held only when both are. On macOS and the BSDs they are one lock manager: a flock and a record
+// lock of different owners conflict there, so ours would conflict with each other, and the
+// record lock alone already excludes flock users. There only file_lock's record lock is taken
+// (doc/design.adoc; not tested here: supported on paper).
+#if defined(__linux__)
+constexpr bool separate_lock_families = true;
+#else
+constexpr bool separate_lock_families = false;
+#endif
+
 enum class attempt { acquired, busy, failed };
 
 attempt flock_once(handle h, bool shared, bool wait, boost::system::error_code& ec) noexcept
@@ -255,24 +266,8 @@ attempt record_lock_once(boost::interprocess::file_lock& l, bool shared, bool wa
     }
 }
 
-// Sleeps for the current back-off (never past the deadline) and doubles it; false when the
-// deadline has passed.
-bool back_off(std::chrono::microseconds& interval, std::chrono::steady_clock::time_point deadline)
-{
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) return false;
-    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now) + std::chrono::microseconds(1);
-    std::this_thread::sleep_for(std::min(interval, left));
-    interval = std::min(interval * 2, max_poll_interval);
-    return true;
-}
 
 } // namespace
-
-lock_result os_lock::try_lock(handle h, bool shared, boost::system::error_code& ec) noexcept
-{
-    return lock_until(h, shared, std::chrono::steady_clock::time_point::min(), ec);
-}
 
 lock_result os_lock::lock_until(handle h, bool shared, std::chrono::steady_clock::time_point deadline,
                                 boost::system::error_code& ec) noexcept
@@ -282,6 +277,7 @@ lock_result os_lock::lock_until(handle h, bool shared, std::chrono::steady_clock
     auto interval = min_poll_interval;
     // 1. flock, owned by our open file description.
     for (;;) {
+        if (!separate_lock_families) break;
         const attempt a = flock_once(h, shared, forever, ec);
         if (a == attempt::acquired) break;
         if (a == attempt::failed) return lock_result::failed;
@@ -296,11 +292,14 @@ lock_result os_lock::lock_until(handle h, bool shared, std::chrono::steady_clock
         if (a == attempt::failed || !back_off(interval, deadline)) break;
     }
     disown();
-    ::flock(h, LOCK_UN);
+    release_flock(h);
     return ec ? lock_result::failed : lock_result::busy;
 }
 
-void release_flock(handle h) noexcept { ::flock(h, LOCK_UN); }
+void release_flock(handle h) noexcept
+{
+    if (separate_lock_families) ::flock(h, LOCK_UN);
+}
 
 void release_record_lock(handle h) noexcept { (void)boost::interprocess::ipcdetail::release_file_lock(h); }
 

@@ -18,11 +18,16 @@
 #include <memory>
 #include <string>
 
+#if defined(_WIN32)
+#include <process.h>
+#define getpid _getpid
+#else
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 extern char** environ;
+#endif
 
 #if defined(__SANITIZE_ADDRESS__)
 // LeakSanitizer needs /proc at exit, and ASan reads ASAN_OPTIONS through /proc: in the test that
@@ -66,14 +71,22 @@ int main(int argc, char** argv)
         std::cout << "error " << e.what() << std::endl;
         return 4;
     }
-    std::cout << "locked " << ::getpid() << std::endl;
+    std::cout << "locked " << getpid() << std::endl;
     std::string command;
+#if !defined(_WIN32)
     pid_t relocker = -1;
     int end_relocker = -1;
+#endif
     while (std::getline(std::cin, command)) {
         if (command == "close") {
             lock->close();
             std::cout << "closed" << std::endl;
+        } else if (command == "unlock") {
+            lock->unlock();
+            std::cout << "unlocked" << std::endl;
+        } else if (command == "relock") {
+            std::cout << (lock->try_lock() ? "relocked" : "busy") << std::endl;
+#if !defined(_WIN32)
         } else if (command == "spawn") {
             pid_t child = 0;
             char sleep_path[] = "/bin/sleep";
@@ -90,11 +103,6 @@ int main(int argc, char** argv)
             int status = 0;
             ::waitpid(child, &status, 0);
             std::cout << "forked " << status << std::endl;
-        } else if (command == "unlock") {
-            lock->unlock();
-            std::cout << "unlocked" << std::endl;
-        } else if (command == "relock") {
-            std::cout << (lock->try_lock() ? "relocked" : "busy") << std::endl;
         } else if (command == "fork-relock") {
             int said[2], end[2];
             if (::pipe(said) != 0 || ::pipe(end) != 0) return 5;
@@ -120,6 +128,7 @@ int main(int argc, char** argv)
             int status = 0;
             ::waitpid(relocker, &status, 0);
             std::cout << "child ended" << std::endl;
+#endif
         }
     }
     return 0;

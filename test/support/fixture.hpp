@@ -10,9 +10,12 @@
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+#include <random>
 #include <string>
 
+#if !defined(_WIN32)
 #include <unistd.h>
+#endif
 
 namespace zc_test {
 
@@ -22,10 +25,19 @@ struct temp_dir {
 
     temp_dir()
     {
+#if defined(_WIN32)
+        std::random_device seed;
+        for (int attempt = 0; path.empty(); ++attempt) {
+            const auto candidate = std::filesystem::temp_directory_path() / ("zc_lockfile_test." + std::to_string(seed()));
+            if (std::filesystem::create_directory(candidate)) path = std::filesystem::canonical(candidate).generic_string();
+            if (attempt > 100) throw std::runtime_error("cannot create a temporary directory");
+        }
+#else
         const char* base = std::getenv("TMPDIR");
         std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/zc_lockfile_test.XXXXXX";
         if (::mkdtemp(&pattern[0]) == nullptr) throw std::runtime_error("mkdtemp failed");
         path = std::filesystem::canonical(pattern).string();
+#endif
     }
     ~temp_dir()
     {
@@ -56,7 +68,11 @@ inline std::string helper_arg(const std::string& name)
     }
     throw std::runtime_error("the path of helper program " + name + " is missing from the command line");
 }
+#if defined(_WIN32)
+inline std::string lock_helper() { return helper_arg("lock_helper.exe"); }
+#else
 inline std::string lock_helper() { return helper_arg("lock_helper"); }
+#endif
 inline std::string boost_peer() { return helper_arg("boost_peer"); }
 inline std::string zc_lockfile_command() { return helper_arg("zc-lockfile"); }
 

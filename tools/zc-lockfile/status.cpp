@@ -44,6 +44,7 @@ const char* family_name(zc::lockfile::lock_family f)
     case zc::lockfile::lock_family::posix: return "POSIX record";
     case zc::lockfile::lock_family::ofd: return "OFD";
     case zc::lockfile::lock_family::this_process: return "this process's";
+    case zc::lockfile::lock_family::byte_range: return "Windows byte-range";
     case zc::lockfile::lock_family::none: break;
     }
     return "unknown";

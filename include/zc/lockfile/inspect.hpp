@@ -23,8 +23,9 @@ enum class writer_state {
     unknown      // the pid is out of range, or the check was not possible
 };
 
-// Which kernel lock family a holder uses, where the kernel tells.
-enum class lock_family { none, flock, posix, ofd, this_process };
+// Which kernel lock family a holder uses, where the kernel tells. byte_range: Windows, where the
+// lock is on byte 0 and the kernel does not name its holder (holder_pid is 0; see the record).
+enum class lock_family { none, flock, posix, ofd, this_process, byte_range };
 
 struct lock_info {
     bool exists = false;

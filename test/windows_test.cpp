@@ -1,0 +1,346 @@
+// Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
+// The Windows backend, run under Wine by test/windows.sh: the seed's story, the Python original's
+// protocol (one byte at offset 0, the record readable by others while held) against a helper that
+// locks exactly as msvcrt.locking does, exclusion across processes and threads, the error and
+// stale records, inspect, waiting and shared locks.
+//
+// What the POSIX modules test that does not apply here, and why, is listed in test/CMakeLists.txt.
+#define BOOST_TEST_MODULE windows
+#include <boost/test/unit_test.hpp>
+
+#include "support/fixture.hpp"
+#include "support/log_capture.hpp"
+#include "support/windows_process.hpp"
+
+#include <zc/lockfile.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <process.h>
+
+namespace zl = zc::lockfile;
+using namespace zc_test;
+using boost::log::trivial::severity_level;
+
+namespace {
+
+const std::string own_pid = std::to_string(::_getpid());
+const std::string own_record = " " + own_pid + "\n";
+
+std::string msvcrt_peer() { return helper_arg("msvcrt_peer.exe"); }
+
+// Wine (this suite's CI) implements byte-range locks between lockers, but does not enforce them
+// on reads and writes as Windows does. The checks that rest on that enforcement are made on
+// Windows only.
+bool under_wine()
+{
+    const HMODULE ntdll = ::GetModuleHandleA("ntdll.dll");
+    return ntdll != nullptr && ::GetProcAddress(ntdll, "wine_get_version") != nullptr;
+}
+
+// Starts a holder and returns its pid as its first line says it ("locked <pid>").
+std::string await_locked(child_process& holder)
+{
+    const std::string line = holder.read_line();
+    BOOST_REQUIRE_MESSAGE(line.rfind("locked ", 0) == 0, line);
+    return line.substr(7);
+}
+
+// Another process's single attempt with the library: "locked <pid>" or "busy".
+std::string helper_attempt(const std::string& mode, const std::string& path)
+{
+    child_process p({lock_helper(), mode, path});
+    const std::string line = p.read_line();
+    p.close_stdin();
+    p.wait();
+    return line.rfind("locked", 0) == 0 ? "locked" : line;
+}
+
+std::string peer_attempt(const std::string& path)
+{
+    child_process p({msvcrt_peer(), path});
+    const std::string line = p.read_line();
+    p.close_stdin();
+    p.wait();
+    return line.rfind("locked", 0) == 0 ? "locked" : line;
+}
+
+// The error records the library logged, on its channel.
+std::vector<std::string> errors(log_capture& log)
+{
+    std::vector<std::string> out;
+    for (const auto& r : log.records())
+        if (r.channel == "zc.lockfile" && r.has_severity && r.severity == severity_level::error) out.push_back(r.message);
+    return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(seed_story_lock_fail_close_relock_file_left_behind)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    log_capture log;
+    zl::LockFile lock(path);
+    BOOST_TEST(lock.is_locked());
+    BOOST_CHECK_THROW(zl::LockFile again(path), zl::LockError);
+    BOOST_TEST(errors(log) == std::vector<std::string>{"Error locking file " + path + "; pid=" + own_pid});
+    lock.close();
+    BOOST_TEST(std::filesystem::exists(path));  // left behind
+    zl::LockFile relocked(path);
+    BOOST_TEST(relocked.is_locked());
+}
+
+BOOST_AUTO_TEST_CASE(the_record_is_written_from_offset_0_and_blanked_on_close)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    {
+        zl::LockFile lock(path);
+        BOOST_TEST(lock.read_contents() == own_record);
+    }
+    BOOST_TEST(read_file(path) == std::string(own_record.size() - 1, ' ') + "\n");
+    {
+        zl::LockFile lock(path, "{pid}/{hostname}");
+        BOOST_TEST(lock.read_contents().rfind(" " + own_pid + "/", 0) == std::string::size_type(0));
+    }
+    write_file(path, "unrelated content");
+    { zl::SimpleLockFile simple(path); }
+    BOOST_TEST(read_file(path) == "unrelated content");  // SimpleLockFile writes nothing
+}
+
+// The protocol that makes the record readable while it is held: the lock covers byte 0 only.
+BOOST_AUTO_TEST_CASE(the_record_is_readable_by_others_while_held_except_byte_0)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::LockFile lock(path);
+    HANDLE other = ::CreateFileA(path.c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                                 OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+    BOOST_REQUIRE(other != INVALID_HANDLE_VALUE);
+    char buf[64];
+    DWORD got = 0;
+    OVERLAPPED at1{};
+    at1.Offset = 1;
+    BOOST_TEST(::ReadFile(other, buf, sizeof buf, &got, &at1));
+    BOOST_TEST(std::string(buf, got) == own_record.substr(1));
+    if (under_wine()) {
+        BOOST_TEST_MESSAGE("Wine does not enforce byte-range locks on reads: byte 0's refusal is checked on Windows only");
+    } else {
+        OVERLAPPED at0{};
+        BOOST_TEST(!::ReadFile(other, buf, 1, &got, &at0));  // byte 0 is under the lock
+        BOOST_TEST(::GetLastError() == DWORD(ERROR_LOCK_VIOLATION));
+    }
+    ::CloseHandle(other);
+}
+
+BOOST_AUTO_TEST_CASE(another_process_of_ours_is_excluded_both_ways)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    {
+        child_process holder({lock_helper(), "lock", path});
+        const std::string pid = await_locked(holder);
+        log_capture log;
+        BOOST_CHECK_THROW(zl::LockFile{path}, zl::LockError);
+        // Its pid was read from the record while it held the lock.
+        BOOST_TEST(errors(log) == std::vector<std::string>{"Error locking file " + path + "; pid=" + pid});
+        holder.close_stdin();
+        BOOST_TEST(holder.wait() == 0);
+    }
+    zl::LockFile mine(path);
+    BOOST_TEST(helper_attempt("lock", path) == "busy");
+    BOOST_TEST(helper_attempt("simple", path) == "busy");
+    mine.close();
+    BOOST_TEST(helper_attempt("lock", path) == "locked");
+}
+
+// The Python original on Windows: msvcrt.locking(fd, LK_NBLCK, 1) on byte 0, the record written
+// from offset 0. Same byte, same offset: the two exclude each other by construction.
+BOOST_AUTO_TEST_CASE(the_python_originals_msvcrt_lock_is_excluded_both_ways)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    {
+        child_process peer({msvcrt_peer(), path});
+        const std::string pid = await_locked(peer);
+        log_capture log;
+        BOOST_CHECK_THROW(zl::LockFile{path}, zl::LockError);
+        BOOST_TEST(errors(log) == std::vector<std::string>{"Error locking file " + path + "; pid=" + pid});
+        BOOST_CHECK_THROW(zl::SimpleLockFile{path}, zl::LockError);
+        const zl::lock_info info = zl::inspect(path);
+        // inspect sees the holder by the refused read of byte 0, which Wine does not enforce.
+        if (!under_wine()) {
+            BOOST_TEST(info.locked);
+            BOOST_TEST((info.family == zl::lock_family::byte_range));
+        }
+        BOOST_TEST(info.holder_pid == 0);  // Windows cannot name the holder
+        BOOST_TEST(std::to_string(info.recorded_pid) == pid);
+        BOOST_TEST((info.writer == zl::writer_state::alive));
+        peer.close_stdin();
+        BOOST_TEST(peer.wait() == 0);
+    }
+    zl::LockFile mine(path);
+    BOOST_TEST(peer_attempt(path) == "busy");
+    mine.close();
+    BOOST_TEST(peer_attempt(path) == "locked");
+}
+
+BOOST_AUTO_TEST_CASE(a_holder_that_dies_leaves_a_stale_record_that_is_reported_and_taken_over)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    std::string pid;
+    {
+        child_process holder({lock_helper(), "lock", path});
+        pid = await_locked(holder);
+        holder.terminate();  // no destructor runs: the record survives
+    }
+    BOOST_TEST(read_file(path) == " " + pid + "\n");
+    const zl::lock_info info = zl::inspect(path);
+    BOOST_TEST(!info.locked);  // Windows released the dead process's lock
+    BOOST_TEST((info.writer == zl::writer_state::dead));
+    BOOST_TEST(info.stale);
+    log_capture log;
+    zl::LockFile taken(path);
+    std::vector<std::string> warnings;
+    for (const auto& r : log.records())
+        if (r.severity == severity_level::warning) warnings.push_back(r.message);
+    BOOST_TEST(warnings == std::vector<std::string>{"Stale lock file " + path + ": pid=" + pid +
+                                                    " is no longer running; taking it over"});
+}
+
+BOOST_AUTO_TEST_CASE(inspect_of_this_process_and_of_a_free_file)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    BOOST_TEST(!zl::inspect(path).exists);
+    zl::LockFile lock(path);
+    zl::lock_info info = zl::inspect(path);
+    BOOST_TEST(info.locked);
+    BOOST_TEST((info.family == zl::lock_family::this_process));
+    BOOST_TEST(std::to_string(info.holder_pid) == own_pid);
+    lock.close();
+    info = zl::inspect(path);
+    BOOST_TEST(info.exists);
+    BOOST_TEST(!info.locked);
+    BOOST_TEST(!info.stale);
+    BOOST_TEST(helper_attempt("lock", path) == "locked");  // inspect took nothing
+}
+
+BOOST_AUTO_TEST_CASE(threads_are_excluded_and_a_counter_stays_exact)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    {
+        zl::LockFile lock(path);
+        bool refused = false;
+        std::thread([&] {
+            try {
+                zl::LockFile again(path);
+            } catch (const zl::LockError&) {
+                refused = true;
+            }
+        }).join();
+        BOOST_TEST(refused);
+    }
+    int counter = 0;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+        threads.emplace_back([&] {
+            zl::LockFile lock(path, std::defer_lock);
+            for (int i = 0; i < 50; ++i) {
+                std::unique_lock<zl::LockFile> guard(lock);
+                const int seen = counter;
+                std::this_thread::yield();
+                counter = seen + 1;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    BOOST_TEST(counter == 400);
+}
+
+BOOST_AUTO_TEST_CASE(waiting_for_another_process_and_timing_out)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    child_process holder({lock_helper(), "lock", path});
+    await_locked(holder);
+    zl::LockFile lock(path, std::defer_lock);
+    log_capture log;
+    const auto start = std::chrono::steady_clock::now();
+    BOOST_TEST(!lock.try_lock_for(std::chrono::milliseconds(100)));
+    BOOST_TEST((std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(100)));
+    BOOST_TEST(errors(log).size() == std::size_t(1));
+    auto waiter = std::async(std::launch::async, [&] { return lock.try_lock_for(std::chrono::seconds(20)); });
+    holder.write_line("close");
+    BOOST_TEST(holder.read_line() == "closed");
+    BOOST_TEST(waiter.get());
+    BOOST_TEST(lock.read_contents() == own_record);
+    lock.unlock();
+    auto forever = std::async(std::launch::async, [&] {
+        lock.lock();  // blocks in LockFileEx
+        return lock.is_locked();
+    });
+    BOOST_TEST(forever.get());
+}
+
+BOOST_AUTO_TEST_CASE(shared_holders_share_and_exclude_writers)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::options shared;
+    shared.shared = true;
+    zl::SimpleLockFile first(path, shared);
+    zl::SimpleLockFile second(path, shared);
+    BOOST_TEST(helper_attempt("shared", path) == "locked");
+    BOOST_TEST(helper_attempt("lock", path) == "busy");
+    BOOST_CHECK_THROW(zl::LockFile{path}, zl::LockError);
+    first.close();
+    second.close();
+    BOOST_TEST(helper_attempt("lock", path) == "locked");
+}
+
+BOOST_AUTO_TEST_CASE(unlock_keeps_the_file_open_and_relocks)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::LockFile lock(path);
+    for (int round = 0; round < 3; ++round) {
+        lock.unlock();
+        BOOST_TEST(helper_attempt("lock", path) == "locked");
+        lock.lock();
+        BOOST_TEST(helper_attempt("lock", path) == "busy");
+        BOOST_TEST(lock.read_contents() == own_record);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(bad_input_gets_a_clear_error_naming_the_path)
+{
+    temp_dir dir;
+    try {
+        zl::LockFile lock(dir.path);
+        BOOST_FAIL("a directory was locked");
+    } catch (const boost::system::system_error& e) {
+        BOOST_TEST(std::string(e.what()).find(dir.path) != std::string::npos);
+    }
+    const std::string missing = dir / "no/such/dir/lock";
+    try {
+        zl::LockFile lock(missing);
+        BOOST_FAIL("a file in a missing directory was locked");
+    } catch (const boost::system::system_error& e) {
+        BOOST_TEST(std::string(e.what()).find(missing) != std::string::npos);
+        BOOST_TEST((e.code() == boost::system::errc::no_such_file_or_directory));
+    }
+    boost::system::error_code ec;
+    zl::LockFile empty("", ec);
+    BOOST_TEST((ec == zl::error::empty_path));
+    BOOST_CHECK_THROW(zl::LockFile(dir / "lock", "{pid"), boost::system::system_error);
+    BOOST_TEST(!std::filesystem::exists(dir / "lock"));  // rejected before anything was created
+}
