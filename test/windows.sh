@@ -58,7 +58,7 @@ fi
 stage "configure and build for mingw"
 build=$top/bin/windows/build
 cmake -S . -B "$build" -DCMAKE_TOOLCHAIN_FILE="$top/cmake/mingw-w64.cmake" -DCMAKE_BUILD_TYPE=Release \
-    -DBoost_DIR="$boost/lib/cmake/Boost-1.81.0" >/dev/null
+    -DBoost_DIR="$boost/lib/cmake/Boost-1.81.0" -DZC_LOCKFILE_BUILD_TOOLS=ON >/dev/null
 cmake --build "$build" -j2
 
 stage "tests under Wine"

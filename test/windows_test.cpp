@@ -33,6 +33,7 @@ const std::string own_pid = std::to_string(::_getpid());
 const std::string own_record = " " + own_pid + "\n";
 
 std::string msvcrt_peer() { return helper_arg("msvcrt_peer.exe"); }
+std::string command() { return helper_arg("zc-lockfile.exe"); }
 
 // Wine (this suite's CI) implements byte-range locks between lockers, but does not enforce them
 // on reads and writes as Windows does. The checks that rest on that enforcement are made on
@@ -343,4 +344,78 @@ BOOST_AUTO_TEST_CASE(bad_input_gets_a_clear_error_naming_the_path)
     BOOST_TEST((ec == zl::error::empty_path));
     BOOST_CHECK_THROW(zl::LockFile(dir / "lock", "{pid"), boost::system::system_error);
     BOOST_TEST(!std::filesystem::exists(dir / "lock"));  // rejected before anything was created
+}
+
+// --- The zc-lockfile command on Windows -------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(cli_run_holds_the_lock_while_command_runs_and_passes_its_exit_code)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    // COMMAND tries the same lock: busy (its exit code 3), because zc-lockfile holds it.
+    child_process run({command(), "run", path, "--", lock_helper(), "lock", path});
+    BOOST_TEST(run.read_line() == "busy");
+    BOOST_TEST(run.exit_code() == 3);
+    BOOST_TEST(helper_attempt("lock", path) == "locked");  // released afterwards
+    child_process missing({command(), "run", path, "--", dir / "no-such-program.exe"});
+    BOOST_TEST(missing.exit_code() == 127);
+}
+
+BOOST_AUTO_TEST_CASE(cli_run_refuses_a_held_lock_with_75_and_the_error_record)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    child_process peer({msvcrt_peer(), path});
+    const std::string pid = await_locked(peer);
+    child_process run({command(), "run", path, "--", msvcrt_peer(), dir / "other"}, true);
+    const std::vector<std::string> lines = run.read_all_lines();
+    BOOST_TEST(run.exit_code() == 75);
+    BOOST_TEST(lines == std::vector<std::string>{"zc-lockfile: ERROR Error locking file " + path + "; pid=" + pid});
+    child_process conflict({command(), "run", "--conflict-exit-code", "9", path, "--", msvcrt_peer(), dir / "other"});
+    BOOST_TEST(conflict.exit_code() == 9);
+}
+
+BOOST_AUTO_TEST_CASE(cli_run_waits_for_the_lock)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    child_process holder({lock_helper(), "lock", path});
+    await_locked(holder);
+    child_process run({command(), "-v", "run", "--wait", "20", path, "--", lock_helper(), "simple", dir / "other"}, true);
+    run.read_until("Waiting for lock file " + path);  // it waits
+    holder.close_stdin();
+    BOOST_TEST(run.read_until("locked ").rfind("locked ", 0) == std::string::size_type(0));  // COMMAND ran once it had the lock
+    run.close_stdin();
+    BOOST_TEST(run.exit_code() == 0);
+}
+
+// If zc-lockfile dies, COMMAND dies with it (a job object), and never runs on without the lock.
+BOOST_AUTO_TEST_CASE(cli_run_killed_kills_its_command)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    const std::string other = dir / "other";
+    child_process run({command(), "run", path, "--", msvcrt_peer(), other});
+    await_locked(run);  // COMMAND holds other, while zc-lockfile holds path
+    BOOST_TEST(peer_attempt(other) == "busy");
+    run.terminate();
+    BOOST_TEST(peer_attempt(other) == "locked");
+    BOOST_TEST(peer_attempt(path) == "locked");
+}
+
+BOOST_AUTO_TEST_CASE(cli_status_json_reports_the_record_and_a_stale_lock)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    std::string pid;
+    {
+        child_process holder({lock_helper(), "lock", path});
+        pid = await_locked(holder);
+        holder.terminate();
+    }
+    child_process status({command(), "status", "--json", path});
+    BOOST_TEST(status.read_line() == "{\"path\": \"" + path + "\", \"exists\": true, \"locked\": false, \"holder_pid\": null, "
+                                     "\"recorded_pid\": " + pid + ", \"recorded_hostname\": null, \"recorded_alive\": false, "
+                                     "\"stale\": true}");
+    BOOST_TEST(status.exit_code() == 0);
 }

@@ -47,7 +47,8 @@ inline std::string quote_argument(const std::string& arg)
 
 class child_process {
 public:
-    explicit child_process(const std::vector<std::string>& argv)
+    // With merge_stderr, the child's stderr goes to the same pipe as its stdout.
+    explicit child_process(const std::vector<std::string>& argv, bool merge_stderr = false)
     {
         SECURITY_ATTRIBUTES inherit{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
         HANDLE in_read, in_write, out_read, out_write;
@@ -63,7 +64,7 @@ public:
         si.dwFlags = STARTF_USESTDHANDLES;
         si.hStdInput = in_read;
         si.hStdOutput = out_write;
-        si.hStdError = ::GetStdHandle(STD_ERROR_HANDLE);
+        si.hStdError = merge_stderr ? out_write : ::GetStdHandle(STD_ERROR_HANDLE);
         PROCESS_INFORMATION pi{};
         const BOOL ok = ::CreateProcessA(nullptr, &command[0], nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &pi);
         ::CloseHandle(in_read);
@@ -128,6 +129,27 @@ public:
                 continue;
             }
             buffer_.append(buf, got);
+        }
+    }
+
+    // Every line until the child closes its output.
+    std::vector<std::string> read_all_lines()
+    {
+        std::vector<std::string> lines;
+        for (;;) {
+            std::string line = read_line();
+            if (line.empty() && eof_ && buffer_.empty()) return lines;
+            lines.push_back(line);
+        }
+    }
+
+    // Reads lines until one contains text; returns it. Throws at end of output.
+    std::string read_until(const std::string& text)
+    {
+        for (;;) {
+            std::string line = read_line();
+            if (line.find(text) != std::string::npos) return line;
+            if (line.empty() && eof_ && buffer_.empty()) throw std::runtime_error("no line with '" + text + "'");
         }
     }
 

@@ -36,6 +36,12 @@ enum class verbosity { quiet, normal, verbose };
 void setup_logging(verbosity v);
 
 int run(const run_args& args);
+// Platform code (command_posix.cpp, command_windows.cpp). prepare_signals: what an interrupt
+// does before COMMAND starts (zc-lockfile ends, as killed by it) and while it runs (COMMAND
+// decides). run_command: runs COMMAND, which dies if zc-lockfile does, and returns its exit
+// status (128 + N for a POSIX signal N; 127 when it cannot be found, 126 when it cannot be run).
+void prepare_signals();
+int run_command(const std::vector<std::string>& command);
 int status(const status_args& args);
 
 // Prints "zc-lockfile: <problem>; try 'zc-lockfile --help'" and returns exit_usage.

@@ -24,7 +24,8 @@ const char* const help_text =
     "       zc-lockfile --help | --version\n"
     "\n"
     "run     Lock PATH (creating it if needed), run COMMAND with the lock held, release it when\n"
-    "        COMMAND ends, and exit with COMMAND's status (128+N if a signal N killed it).\n"
+    "        COMMAND ends, and exit with COMMAND's status (128+N if a signal N killed it;\n"
+    "        127 if COMMAND cannot be found, 126 if it cannot be run).\n"
     "        The lock file holds \" <pid>\\n\" (the TEMPLATE's expansion) while it is held.\n"
     "        --wait SECONDS   wait up to SECONDS (fractions allowed) for a busy lock, or for\n"
     "                         ever with 'inf'; the default is a single attempt\n"
@@ -39,7 +40,8 @@ const char* const help_text =
     "-q      log errors only; -v log debug records too (logs go to stderr)\n"
     "\n"
     "Exit statuses: 64 usage error, 74 the lock file cannot be opened or created, 75 busy.\n"
-    "If zc-lockfile is killed, COMMAND is killed too (Linux: PR_SET_PDEATHSIG).\n";
+    "If zc-lockfile is killed, COMMAND is killed too (Linux: PR_SET_PDEATHSIG; Windows: a job\n"
+    "object).\n";
 
 bool parse_seconds(const std::string& text, std::chrono::nanoseconds& out)
 {

@@ -1,0 +1,103 @@
+// Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
+// zc-lockfile run, on Windows: COMMAND started with CreateProcess inside a job object that kills
+// it when zc-lockfile ends (the counterpart of PR_SET_PDEATHSIG), and its exit code returned.
+//
+// Windows has no signals to forward: Ctrl-C and Ctrl-Break reach every process of the console,
+// COMMAND included. Before COMMAND starts, zc-lockfile ends on them (the default); while COMMAND
+// runs, it ignores them and reports how COMMAND ended.
+
+#include "cli.hpp"
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+
+namespace zc_cli {
+
+namespace {
+
+// One argument as the C runtime's command-line parser reads it back.
+std::string quote_argument(const std::string& arg)
+{
+    std::string out = "\"";
+    std::size_t backslashes = 0;
+    for (char c : arg) {
+        if (c == '\\') {
+            ++backslashes;
+            continue;
+        }
+        out.append(c == '"' ? backslashes * 2 + 1 : backslashes, '\\');
+        backslashes = 0;
+        out += c;
+    }
+    out.append(backslashes * 2, '\\');
+    return out + "\"";
+}
+
+std::string message_of(DWORD e)
+{
+    char* text = nullptr;
+    const DWORD n = ::FormatMessageA(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
+                                     nullptr, e, 0, reinterpret_cast<char*>(&text), 0, nullptr);
+    std::string out = n > 0 ? std::string(text, n) : "error " + std::to_string(e);
+    if (text != nullptr) ::LocalFree(text);
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == '.')) out.pop_back();
+    return out;
+}
+
+} // namespace
+
+void prepare_signals() {}
+
+int run_command(const std::vector<std::string>& command)
+{
+    // The job dies with its last handle, which is ours: if zc-lockfile dies, COMMAND does too,
+    // and never runs on without the lock.
+    const HANDLE job = ::CreateJobObjectA(nullptr, nullptr);
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits{};
+    limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    if (job == nullptr || !::SetInformationJobObject(job, JobObjectExtendedLimitInformation, &limits, sizeof limits)) {
+        std::cerr << "zc-lockfile: cannot create a job object: " << message_of(::GetLastError()) << "\n";
+        return exit_software;
+    }
+    std::string line;
+    for (const auto& a : command) line += (line.empty() ? "" : " ") + quote_argument(a);
+    STARTUPINFOA si{};
+    si.cb = sizeof si;
+    PROCESS_INFORMATION pi{};
+    // Handles are inherited only when inheritable: the lock file's is not (the library opens it
+    // so), and the standard handles are.
+    if (!::CreateProcessA(nullptr, &line[0], nullptr, nullptr, TRUE, CREATE_SUSPENDED, nullptr, nullptr, &si, &pi)) {
+        const DWORD e = ::GetLastError();
+        std::cerr << "zc-lockfile: cannot run " << command[0] << ": " << message_of(e) << "\n";
+        ::CloseHandle(job);
+        return e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND ? 127 : 126;  // as shells report it
+    }
+    if (!::AssignProcessToJobObject(job, pi.hProcess)) {
+        std::cerr << "zc-lockfile: cannot tie " << command[0] << " to zc-lockfile: " << message_of(::GetLastError()) << "\n";
+        ::TerminateProcess(pi.hProcess, exit_software);
+        ::CloseHandle(pi.hThread);
+        ::CloseHandle(pi.hProcess);
+        ::CloseHandle(job);
+        return exit_software;
+    }
+    ::SetConsoleCtrlHandler(nullptr, TRUE);  // COMMAND decides what an interrupt does
+    ::ResumeThread(pi.hThread);
+    ::CloseHandle(pi.hThread);
+    ::WaitForSingleObject(pi.hProcess, INFINITE);
+    DWORD code = exit_software;
+    ::GetExitCodeProcess(pi.hProcess, &code);
+    ::CloseHandle(pi.hProcess);
+    ::CloseHandle(job);
+    return static_cast<int>(code);
+}
+
+} // namespace zc_cli
