@@ -346,6 +346,39 @@ BOOST_AUTO_TEST_CASE(bad_input_gets_a_clear_error_naming_the_path)
     BOOST_TEST(!std::filesystem::exists(dir / "lock"));  // rejected before anything was created
 }
 
+BOOST_AUTO_TEST_CASE(a_symbolic_link_is_not_followed_unless_asked)
+{
+    temp_dir dir;
+    const std::string target = dir / "target";
+    const std::string link = dir / "link";
+    write_file(target, "precious");
+    if (under_wine()) {
+        // Wine 8 makes the link, but opens through it even with FILE_FLAG_OPEN_REPARSE_POINT and
+        // reports no reparse attribute on either the handle or the path.
+        BOOST_TEST_MESSAGE("Wine 8 cannot tell a symbolic link: checked on Windows only");
+        return;
+    }
+    // (libstdc++'s std::filesystem::create_symlink is not implemented for mingw.) Creating one
+    // needs a privilege, or developer mode, on Windows.
+    if (!::CreateSymbolicLinkA(link.c_str(), target.c_str(), 0x2 /* SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE */)) {
+        BOOST_TEST_MESSAGE("no symbolic link could be made here: error " << ::GetLastError());
+        return;
+    }
+    try {
+        zl::LockFile lock(link);
+        BOOST_FAIL("a symbolic link was followed");
+    } catch (const boost::system::system_error& e) {
+        BOOST_TEST((e.code() == zl::error::symbolic_link));
+        BOOST_TEST(std::string(e.what()).find(link) != std::string::npos);
+    }
+    BOOST_TEST(read_file(target) == "precious");
+    zl::options follow;
+    follow.follow_symlinks = true;
+    zl::SimpleLockFile lock(link, follow);
+    BOOST_TEST(lock.is_locked());
+    BOOST_CHECK_THROW(zl::SimpleLockFile{target}, zl::LockError);  // the same file
+}
+
 // --- The zc-lockfile command on Windows -------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(cli_run_holds_the_lock_while_command_runs_and_passes_its_exit_code)
