@@ -80,6 +80,19 @@ inline bool back_off(std::chrono::microseconds& interval, std::chrono::steady_cl
     return true;
 }
 
+// Makes attempts until one acquires the lock or fails, sleeping with back-off between busy ones;
+// busy once the deadline has passed. interval carries the back-off from one wait of an
+// acquisition to the next.
+template <class Attempt>
+lock_result attempt_until(std::chrono::steady_clock::time_point deadline, std::chrono::microseconds& interval,
+                          Attempt try_once)
+{
+    for (;;) {
+        const lock_result r = try_once();
+        if (r != lock_result::busy || !back_off(interval, deadline)) return r;
+    }
+}
+
 // Both kernel lock families on one open file: flock (it excludes flock users such as Python's
 // zc.lockfile and flock(1)) and boost::interprocess::file_lock, a POSIX record lock (it excludes
 // fcntl users such as other file_lock holders). Neither family excludes the other on Linux, so a

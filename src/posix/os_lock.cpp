@@ -16,7 +16,6 @@
 #include <limits>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <type_traits>
 
 #include <fcntl.h>
@@ -230,21 +229,19 @@ constexpr bool separate_lock_families = true;
 constexpr bool separate_lock_families = false;
 #endif
 
-enum class attempt { acquired, busy, failed };
-
-attempt flock_once(handle h, bool shared, bool wait, boost::system::error_code& ec) noexcept
+lock_result flock_once(handle h, bool shared, bool wait, boost::system::error_code& ec) noexcept
 {
     const int op = (shared ? LOCK_SH : LOCK_EX) | (wait ? 0 : LOCK_NB);
     while (::flock(h, op) != 0) {
         if (errno == EINTR) continue;
-        if (errno == EWOULDBLOCK) return attempt::busy;
+        if (errno == EWOULDBLOCK) return lock_result::busy;
         ec = errno_code(errno);
-        return attempt::failed;
+        return lock_result::failed;
     }
-    return attempt::acquired;
+    return lock_result::acquired;
 }
 
-attempt record_lock_once(boost::interprocess::file_lock& l, bool shared, bool wait, boost::system::error_code& ec) noexcept
+lock_result record_lock_once(boost::interprocess::file_lock& l, bool shared, bool wait, boost::system::error_code& ec) noexcept
 {
     for (;;) {
         try {
@@ -252,16 +249,16 @@ attempt record_lock_once(boost::interprocess::file_lock& l, bool shared, bool wa
                 // Boost 1.81's lock() throws on EINTR rather than retrying; retried below.
                 if (shared) l.lock_sharable();
                 else l.lock();
-                return attempt::acquired;
+                return lock_result::acquired;
             }
-            return (shared ? l.try_lock_sharable() : l.try_lock()) ? attempt::acquired : attempt::busy;
+            return (shared ? l.try_lock_sharable() : l.try_lock()) ? lock_result::acquired : lock_result::busy;
         } catch (const boost::interprocess::interprocess_exception& e) {
             const int native = e.get_native_error();
             if (native == EINTR) continue;
             // The kernel saw a deadlock between record-lock waiters: back off and poll instead.
-            if (native == EDEADLK) return attempt::busy;
+            if (native == EDEADLK) return lock_result::busy;
             ec = errno_code(native != 0 ? native : EIO);
-            return attempt::failed;
+            return lock_result::failed;
         }
     }
 }
@@ -276,24 +273,20 @@ lock_result os_lock::lock_until(handle h, bool shared, std::chrono::steady_clock
     const bool forever = deadline == std::chrono::steady_clock::time_point::max();
     auto interval = min_poll_interval;
     // 1. flock, owned by our open file description.
-    for (;;) {
-        if (!separate_lock_families) break;
-        const attempt a = flock_once(h, shared, forever, ec);
-        if (a == attempt::acquired) break;
-        if (a == attempt::failed) return lock_result::failed;
-        if (!back_off(interval, deadline)) return lock_result::busy;
+    if (separate_lock_families) {
+        const lock_result r = attempt_until(deadline, interval, [&] { return flock_once(h, shared, forever, ec); });
+        if (r != lock_result::acquired) return r;
     }
     // 2. The POSIX record lock, through boost::interprocess::file_lock working on our descriptor.
     // The flock is kept while waiting for it, as a blocking waiter would.
     file_lock_handle(record_lock_) = h;
-    for (;;) {
-        const attempt a = record_lock_once(record_lock_, shared, forever, ec);
-        if (a == attempt::acquired) return lock_result::acquired;
-        if (a == attempt::failed || !back_off(interval, deadline)) break;
+    const lock_result r =
+        attempt_until(deadline, interval, [&] { return record_lock_once(record_lock_, shared, forever, ec); });
+    if (r != lock_result::acquired) {
+        disown();
+        release_flock(h);
     }
-    disown();
-    release_flock(h);
-    return ec ? lock_result::failed : lock_result::busy;
+    return r;
 }
 
 void release_flock(handle h) noexcept

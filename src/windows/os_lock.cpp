@@ -20,7 +20,6 @@
 #include <atomic>
 #include <cerrno>
 #include <string>
-#include <thread>
 
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
@@ -44,7 +43,7 @@ boost::system::error_code last_error() noexcept
 }
 
 // The paths the library is given are UTF-8.
-bool widen(const std::string& path, std::wstring& out, boost::system::error_code& ec)
+bool widen(const std::string& path, std::wstring& out, boost::system::error_code& ec) noexcept
 {
     if (path.empty()) {
         ec = make_error_code(error::empty_path);
@@ -55,7 +54,12 @@ bool widen(const std::string& path, std::wstring& out, boost::system::error_code
         ec = last_error();
         return false;
     }
-    out.assign(static_cast<std::size_t>(n), L'\0');
+    try {
+        out.assign(static_cast<std::size_t>(n), L'\0');
+    } catch (...) {
+        ec = boost::system::errc::make_error_code(boost::system::errc::not_enough_memory);
+        return false;
+    }
     ::MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path.data(), static_cast<int>(path.size()), &out[0], n);
     return true;
 }
@@ -99,12 +103,7 @@ handle open_file(const std::string& path, open_mode mode, bool follow, boost::sy
 {
     ec.clear();
     std::wstring wide;
-    try {
-        if (!widen(path, wide, ec)) return invalid_handle;
-    } catch (...) {
-        ec = boost::system::errc::make_error_code(boost::system::errc::not_enough_memory);
-        return invalid_handle;
-    }
+    if (!widen(path, wide, ec)) return invalid_handle;
     const bool create = mode == open_mode::create_read_write;
     // Not inheritable (no security attributes): a child process gets no handle, as O_CLOEXEC.
     // Others may read, write and delete: what POSIX allows, and what the Python original's
@@ -147,12 +146,7 @@ bool stat_path(const std::string& path, bool follow, file_facts& out, boost::sys
 {
     ec.clear();
     std::wstring wide;
-    try {
-        if (!widen(path, wide, ec)) return false;
-    } catch (...) {
-        ec = boost::system::errc::make_error_code(boost::system::errc::not_enough_memory);
-        return false;
-    }
+    if (!widen(path, wide, ec)) return false;
     // Attributes only: no read or write access, so nothing is refused for a locked file.
     const HANDLE h = ::CreateFileW(wide.c_str(), FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
                                    nullptr, OPEN_EXISTING,
@@ -224,18 +218,16 @@ void truncate_to(handle h, std::uint64_t size, boost::system::error_code& ec) no
 
 namespace {
 
-enum class attempt { acquired, busy, failed };
-
 // LockFileEx on byte 0 of h: exclusive, or shared (many shared holders; no writer).
-attempt lock_byte_zero(handle h, bool shared, bool wait, boost::system::error_code& ec) noexcept
+lock_result lock_byte_zero(handle h, bool shared, bool wait, boost::system::error_code& ec) noexcept
 {
     OVERLAPPED ov = at_offset(0);
     const DWORD flags = (shared ? 0 : LOCKFILE_EXCLUSIVE_LOCK) | (wait ? 0 : LOCKFILE_FAIL_IMMEDIATELY);
-    if (::LockFileEx(native(h), flags, 0, 1, 0, &ov)) return attempt::acquired;
+    if (::LockFileEx(native(h), flags, 0, 1, 0, &ov)) return lock_result::acquired;
     const DWORD e = ::GetLastError();
-    if (e == ERROR_LOCK_VIOLATION || e == ERROR_IO_PENDING) return attempt::busy;
+    if (e == ERROR_LOCK_VIOLATION || e == ERROR_IO_PENDING) return lock_result::busy;
     ec = boost::system::error_code(static_cast<int>(e), boost::system::system_category());
-    return attempt::failed;
+    return lock_result::failed;
 }
 
 
@@ -249,15 +241,9 @@ lock_result os_lock::lock_until(handle h, bool shared, std::chrono::steady_clock
     // POSIX, since LockFileEx takes no timeout.
     const bool forever = deadline == std::chrono::steady_clock::time_point::max();
     auto interval = min_poll_interval;
-    for (;;) {
-        const attempt a = lock_byte_zero(h, shared, forever, ec);
-        if (a == attempt::acquired) {
-            locked_ = h;
-            return lock_result::acquired;
-        }
-        if (a == attempt::failed) return lock_result::failed;
-        if (!back_off(interval, deadline)) return lock_result::busy;
-    }
+    const lock_result r = attempt_until(deadline, interval, [&] { return lock_byte_zero(h, shared, forever, ec); });
+    if (r == lock_result::acquired) locked_ = h;
+    return r;
 }
 
 void os_lock::disown() noexcept { locked_ = invalid_handle; }
