@@ -19,31 +19,14 @@
 #endif
 #include <windows.h>
 
+#include "../../tools/zc-lockfile/command_line.hpp"
+
 namespace zc_test {
 
 using namespace std::chrono_literals;
 
 // How long any single step of a test may wait for another process before the test fails.
 constexpr std::chrono::milliseconds step_limit = 20s;
-
-// One argument as CreateProcess's command-line parser (the C runtime's) reads it back.
-inline std::string quote_argument(const std::string& arg)
-{
-    std::string out = "\"";
-    std::size_t backslashes = 0;
-    for (char c : arg) {
-        if (c == '\\') {
-            ++backslashes;
-            continue;
-        }
-        if (c == '"') out.append(backslashes * 2 + 1, '\\');
-        else out.append(backslashes, '\\');
-        backslashes = 0;
-        out += c;
-    }
-    out.append(backslashes * 2, '\\');
-    return out + "\"";
-}
 
 class child_process {
 public:
@@ -57,8 +40,7 @@ public:
         // Only the child's ends are inherited.
         ::SetHandleInformation(in_write, HANDLE_FLAG_INHERIT, 0);
         ::SetHandleInformation(out_read, HANDLE_FLAG_INHERIT, 0);
-        std::string command;
-        for (const auto& a : argv) command += (command.empty() ? "" : " ") + quote_argument(a);
+        std::string command = zc_cli::command_line(argv);
         STARTUPINFOA si{};
         si.cb = sizeof si;
         si.dwFlags = STARTF_USESTDHANDLES;

@@ -7,6 +7,7 @@
 // runs, it ignores them and reports how COMMAND ended.
 
 #include "cli.hpp"
+#include "command_line.hpp"
 
 #include <iostream>
 #include <string>
@@ -23,24 +24,6 @@
 namespace zc_cli {
 
 namespace {
-
-// One argument as the C runtime's command-line parser reads it back.
-std::string quote_argument(const std::string& arg)
-{
-    std::string out = "\"";
-    std::size_t backslashes = 0;
-    for (char c : arg) {
-        if (c == '\\') {
-            ++backslashes;
-            continue;
-        }
-        out.append(c == '"' ? backslashes * 2 + 1 : backslashes, '\\');
-        backslashes = 0;
-        out += c;
-    }
-    out.append(backslashes * 2, '\\');
-    return out + "\"";
-}
 
 std::string message_of(DWORD e)
 {
@@ -68,8 +51,7 @@ int run_command(const std::vector<std::string>& command)
         std::cerr << "zc-lockfile: cannot create a job object: " << message_of(::GetLastError()) << "\n";
         return exit_software;
     }
-    std::string line;
-    for (const auto& a : command) line += (line.empty() ? "" : " ") + quote_argument(a);
+    std::string line = command_line(command);
     STARTUPINFOA si{};
     si.cb = sizeof si;
     PROCESS_INFORMATION pi{};
