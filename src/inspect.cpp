@@ -32,10 +32,10 @@ lock_family family_of(kernel_holder::kind k) noexcept
 }
 
 // Fills in what this process knows when it holds the file itself; false when it does not.
-bool inspect_held(const file_id& id, lock_info& info, std::string& head)
+bool inspect_held(const file_id& id, lock_info& info, record_head& head)
 {
     return registry::with_holder(id, [&](handle h) {
-        head = read_head(h);
+        read_head(h, head);
         info.locked = true;
         info.family = lock_family::this_process;
         info.holder_pid = current_pid();
@@ -63,8 +63,10 @@ lock_info inspect(const std::string& path, const std::string& template_text, con
     }
     info.exists = true;
 
-    std::string head;
+    record_head head;
     if (!inspect_held(facts.id, info, head)) {
+        // The descriptor's place in the registry, in case it must be parked: allocated first.
+        registry::slot_node node;
         // Read-only: F_GETLK and reading need nothing more, and nothing is created or locked.
         const handle fd = open_file(path, open_mode::read_only, opts.follow_symlinks, ec);
         if (ec) {
@@ -79,21 +81,26 @@ lock_info inspect(const std::string& path, const std::string& template_text, con
             if (!ec) ec = make_error_code(error::not_a_regular_file);
             return info;
         }
+        // Never a plain close, even when a step below throws: if this process has meanwhile
+        // locked the file, closing this descriptor would release its record lock.
+        struct close_or_park {
+            const file_id& id;
+            handle fd;
+            registry::slot_node& node;
+            ~close_or_park() { registry::close_unless_held(id, fd, node); }
+        } closer{facts.id, fd, node};
         // The path may have come to name a file this process holds since the stat above.
         if (!inspect_held(facts.id, info, head)) {
             const kernel_holder k = probe_holder(fd, facts.id);
             info.locked = k.locked;
             info.family = family_of(k.family);
             info.holder_pid = k.pid;
-            head = read_head(fd);
+            read_head(fd, head);
         }
-        // Never a plain close: if this process has meanwhile locked the file, closing this
-        // descriptor would release its record lock.
-        registry::close_unless_held(facts.id, fd);
     }
 
-    info.record = std::string(record_line(head));
-    const writer_assessment w = assess_writer(head, tmpl, facts.mtime_ns);
+    info.record = std::string(record_line(head.view()));
+    const writer_assessment w = assess_writer(head.view(), tmpl, facts.mtime_ns);
     info.recorded_pid = w.pid;
     info.recorded_hostname = w.hostname;
     info.writer = w.state;

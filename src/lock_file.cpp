@@ -17,7 +17,6 @@
 
 #include <boost/system/system_error.hpp>
 
-#include <functional>
 #include <string_view>
 #include <utility>
 
@@ -53,37 +52,105 @@ struct failure_context {
 // What a failed acquisition logs: the seed's error record, or (for try_lock(), a poll) debug.
 enum class busy_report { error, debug };
 
-// LockFile only, with the lock held exclusively: judge the old record's writer, then write ours.
-bool write_record(lock_state& s, const std::string& path, error_code& ec)
-{
-    const content_template& tmpl = *s.tmpl;
-    char buf[record_read_limit];
-    const std::size_t old_size = read_at(s.fd, buf, sizeof buf, 0, ec);
-    if (ec) return false;
-    const std::string_view head(buf, old_size);
-    if (!record_line(head).empty()) {
-        // A record survived: its writer died holding the lock, or it was a peer that never clears
-        // (the Python original). The time of that write is the file's mtime now.
-        file_facts now;
-        error_code ignored;
-        const std::int64_t mtime = stat_handle(s.fd, now, ignored, stat_detail::with_mtime) ? now.mtime_ns : 0;
-        const writer_assessment w = assess_writer(head, tmpl, mtime);
-        if (writer_gone(w.state))
-            log_stale_taken_over(path, w.pid, w.state == writer_state::pid_reused);
-        else if (w.state == writer_state::other_host)
-            log_other_host(path, w.pid, w.hostname);
-    }
-    const std::string record = tmpl.expand(current_pid(), tmpl.uses_hostname() ? host_name() : std::string());
-    write_at(s.fd, record.data(), record.size(), 0, ec);
-    if (ec) return false;
-    s.record_size = record.size();
-    // Truncate only what lies beyond our record; the file is never shrunk to zero, which would
-    // free its block for the next holder to allocate again.
-    if (old_size > record.size() || old_size == record_read_limit) truncate_to(s.fd, record.size(), ec);
-    return !ec;
-}
+// One attempt's progress, and its undo. The steps of an acquisition (acquisition::attempt_once)
+// record here what they have done; unless the attempt commits, the destructor undoes it, in
+// reverse order: a partial record is blanked, the kernel locks are released, the registry's
+// reservation is ended, the descriptor is closed (or parked, or given back to its object). A new
+// failure path therefore cannot forget an undo, and the undo allocates nothing.
+class attempt_guard {
+public:
+    enum class source { none, fresh, kept, adopted };
 
-void release(lock_state& s, bool keep_open, error_code& ec) noexcept;
+    // Allocates the storage of the descriptor's place in the registry: before anything is held.
+    explicit attempt_guard(lock_state& s) : s_(s) {}
+    attempt_guard(const attempt_guard&) = delete;
+    attempt_guard& operator=(const attempt_guard&) = delete;
+    ~attempt_guard()
+    {
+        if (!committed_) undo();
+    }
+
+    // The descriptor kept by the object's unlock(): listed in the registry as kept.
+    void take_kept(handle fd, const file_id& id, std::uint64_t epoch) noexcept
+    {
+        set(source::kept, fd, id, epoch);
+    }
+    // A parked descriptor adopted from the registry: listed as holding, perhaps already locked.
+    void take_adopted(handle fd, const file_id& id, bool locked) noexcept
+    {
+        set(source::adopted, fd, id, 1);  // an odd epoch: it may have been copied by a fork
+        listed = true;
+        this->locked = locked;
+    }
+    // A descriptor just opened; its file is not known until identified.
+    void take_opened(handle fd, std::uint64_t epoch) noexcept { set(source::fresh, fd, file_id(), epoch); }
+    void identified(const file_id& id) noexcept
+    {
+        id_ = id;
+        known_ = true;
+    }
+
+    handle fd() const noexcept { return fd_; }
+    const file_id& id() const noexcept { return id_; }
+    source from() const noexcept { return from_; }
+    std::uint64_t epoch() const noexcept { return epoch_; }
+    registry::slot_node* node_for_reserve() noexcept { return from_ == source::fresh ? &node_ : nullptr; }
+
+    bool listed = false;        // in the registry as a holder
+    bool locked = false;        // both kernel locks are held through fd
+    std::size_t written = 0;    // bytes of our record that may have been written
+
+    void commit() noexcept { committed_ = true; }
+    // The path no longer names fd's file: never keep it for the object's next attempt.
+    void forsake() noexcept { forsaken_ = true; }
+
+private:
+    void set(source from, handle fd, const file_id& id, std::uint64_t epoch) noexcept
+    {
+        from_ = from;
+        fd_ = fd;
+        id_ = id;
+        known_ = true;
+        epoch_ = epoch;
+    }
+
+    void undo() noexcept
+    {
+        if (from_ == source::none) return;
+        if (written != 0) {
+            error_code ignored;
+            blank_record(fd_, written, ignored);
+        }
+        if (locked) s_.lock.disown();
+        const bool keep = from_ == source::kept && !forsaken_;
+        if (listed) {
+            // Releases the kernel locks when this was the last holder; otherwise parks fd.
+            if (registry::release(id_, fd_, locked, keep, true)) give_back();
+        } else if (from_ == source::kept) {
+            give_back();  // never reserved: still the object's kept descriptor
+        } else if (known_) {
+            registry::close_unless_held(id_, fd_, node_);
+        } else {
+            close_handle(fd_);  // not identified: no lock of ours can be on it
+        }
+    }
+
+    void give_back() noexcept
+    {
+        s_.fd = fd_;
+        s_.id = id_;
+    }
+
+    lock_state& s_;
+    registry::slot_node node_;
+    source from_ = source::none;
+    handle fd_ = invalid_handle;
+    file_id id_;
+    bool known_ = false;
+    std::uint64_t epoch_ = 0;
+    bool committed_ = false;
+    bool forsaken_ = false;
+};
 
 class acquisition {
 public:
@@ -113,126 +180,174 @@ private:
     enum class outcome { acquired, failed, replaced };
     static constexpr int max_attempts = 3;
 
+    bool writes_record() const noexcept { return s_.tmpl && !s_.opts.shared; }
+
+    // The steps, each undone by the guard if a later one fails or throws.
     outcome attempt_once()
     {
-        const bool shared = s_.opts.shared;
-        handle fd = invalid_handle;
-        file_facts facts;
-        std::uint64_t epoch = s_.fork_epoch;
-        const bool reused = s_.fd != invalid_handle && s_.owner == current_pid();
-        if (reused) {
-            // unlock() kept the descriptor: lock it again without opening the file. Whether the
-            // path still names it is checked after locking, as for a new descriptor.
-            fd = s_.fd;
-            facts.id = s_.id;
-        } else if (s_.fd != invalid_handle) {
-            registry::close_unless_held(s_.id, s_.fd);  // a forked child's copy of a kept descriptor
-        }
-        s_.fd = invalid_handle;
-
-        if (!reused) {
-            // A file this process holds is refused (or waited for) without opening it again: that
-            // descriptor would have to stay open until the holder releases. Only worth a stat
-            // when something is held.
-            if (!registry::empty()) {
-                if (stat_path(path_, s_.opts.follow_symlinks, facts, ec_) && facts.regular) {
-                    while (registry::conflicts(facts.id, shared, keep_holder_head())) {
-                        if (!wait_in_process(facts.id)) {
-                            busy();
-                            return outcome::failed;
-                        }
-                    }
-                }
-                ec_.clear();  // a path that cannot be examined is reported by the open below
-            }
-
-            epoch = fork_epoch();
-            fd = open_file(path_, open_mode::create_read_write, s_.opts.follow_symlinks, ec_);
-            if (ec_) return outcome::failed;
-            if (!stat_handle(fd, facts, ec_) || !facts.regular) {
-                // Nothing of ours can be locked through this descriptor: it is not a regular file.
-                close_handle(fd);
-                if (!ec_) {
-                    ec_ = make_error_code(error::not_a_regular_file);
-                    ctx_.found = facts.kind;
-                }
-                return outcome::failed;
-            }
-        }
-
-        while (!registry::reserve(facts.id, fd, shared, keep_holder_head())) {
-            if (!wait_in_process(facts.id)) {
-                if (reused)
-                    keep_open(fd, epoch);
-                else
-                    registry::close_unless_held(facts.id, fd);
-                busy();
-                return outcome::failed;
-            }
-        }
-
-        ctx_.step = "lock";
-        lock_result r = s_.lock.try_lock(fd, shared, ec_);
-        if (r == lock_result::busy && deadline_ != one_attempt) {
-            note_waiting(read_head(fd));
-            r = s_.lock.lock_until(fd, shared, deadline_, ec_);
-        }
-        if (r != lock_result::acquired) {
-            if (r == lock_result::busy) head_ = read_head(fd);  // our own descriptor: weakens nothing
-            if (!reused)
-                registry::release(facts.id, fd, true);
-            else if (registry::release_keep_open(facts.id, fd))
-                keep_open(fd, epoch);
-            if (r == lock_result::busy) busy();
-            return outcome::failed;
-        }
-        // Both locks are held on the file we opened. Does the path still name it?
-        file_facts now;
-        error_code ignored;
-        if (!stat_path(path_, s_.opts.follow_symlinks, now, ignored) || !(now.id == facts.id)) {
-            s_.lock.disown();
-            registry::release(facts.id, fd, true);
-            return outcome::replaced;
-        }
-        s_.fd = fd;
-        s_.id = facts.id;
-        s_.owner = current_pid();
-        s_.fork_epoch = epoch;
-        s_.shared = shared;
-        s_.record_size = 0;
-        s_.held = true;
-
-        if (s_.tmpl && !shared) {
-            ctx_.step = "write the record to lock file";
-            if (!write_record(s_, path_, ec_)) {
-                // Released the ordinary way: a record already written is blanked first.
-                error_code ignored_release;
-                release(s_, false, ignored_release);
-                return outcome::failed;
-            }
-        }
-        if (waited_) log_acquired_after_wait(path_, steady::now() - started_);
+        attempt_guard a(s_);
+        if (writes_record() && record_.empty()) make_record();
+        if (!find_descriptor(a)) return outcome::failed;
+        if (!a.listed && !reserve(a)) return outcome::failed;
+        if (!a.locked && !lock_kernel(a)) return outcome::failed;
+        if (!path_still_names(a)) return outcome::replaced;
+        if (writes_record() && !write_record(a)) return outcome::failed;
+        commit(a);
         return outcome::acquired;
     }
 
-    // A kept descriptor that this attempt did not lock stays kept for the next one.
-    void keep_open(handle fd, std::uint64_t epoch)
+    // Our record, made before anything is held.
+    void make_record() { record_ = s_.tmpl->expand(current_pid(), s_.tmpl->uses_hostname() ? host_name() : std::string()); }
+
+    // The descriptor to lock: the one unlock() kept, a parked one of this process's shared
+    // holders, or the file opened anew.
+    bool find_descriptor(attempt_guard& a)
     {
-        s_.fd = fd;
-        s_.fork_epoch = epoch;
+        if (s_.fd != invalid_handle) {
+            const handle kept = std::exchange(s_.fd, invalid_handle);
+            // A forked child's copy was closed by the child's fork handler: only forgotten here.
+            if (s_.owner == current_pid()) {
+                // Whether the path still names it is checked after locking, as for a new one.
+                a.take_kept(kept, s_.id, s_.fork_epoch);
+                return true;
+            }
+        }
+        if (!registry::empty() && !join_in_process(a)) return false;
+        if (a.from() != attempt_guard::source::none) return true;
+
+        const std::uint64_t epoch = fork_epoch();
+        const handle fd = open_file(path_, open_mode::create_read_write, s_.opts.follow_symlinks, ec_);
+        if (ec_) return false;
+        a.take_opened(fd, epoch);
+        file_facts facts;
+        if (!stat_handle(fd, facts, ec_)) return false;
+        a.identified(facts.id);
+        if (!facts.regular) {
+            // Nothing of ours can be locked through this descriptor: it is not a regular file.
+            ec_ = make_error_code(error::not_a_regular_file);
+            ctx_.found = facts.kind;
+            return false;
+        }
+        return true;
     }
 
-    std::function<void(handle)> keep_holder_head()
+    // A file this process holds is refused (or waited for) without opening it again; a shared
+    // request joining shared holders adopts a parked descriptor when there is one. Only worth a
+    // stat when the registry lists something.
+    bool join_in_process(attempt_guard& a)
     {
-        return [this](handle h) { head_ = read_head(h); };
+        file_facts facts;
+        error_code ignored;  // a path that cannot be examined is reported by the open
+        if (!stat_path(path_, s_.opts.follow_symlinks, facts, ignored) || !facts.regular) return true;
+        while (registry::conflicts(facts.id, s_.opts.shared, &head_)) {
+            if (!wait_in_process(facts.id)) {
+                busy();
+                return false;
+            }
+        }
+        bool locked = false;
+        const handle fd = registry::adopt(facts.id, s_.opts.shared, locked);
+        if (fd != invalid_handle) a.take_adopted(fd, facts.id, locked);
+        return true;
     }
 
-    void note_waiting(const std::string& head)
+    bool reserve(attempt_guard& a)
+    {
+        while (!registry::reserve(a.id(), a.fd(), s_.opts.shared, a.node_for_reserve(), &head_)) {
+            if (!wait_in_process(a.id())) {
+                busy();
+                return false;
+            }
+        }
+        a.listed = true;
+        return true;
+    }
+
+    bool lock_kernel(attempt_guard& a)
+    {
+        ctx_.step = "lock";
+        lock_result r = s_.lock.try_lock(a.fd(), s_.opts.shared, ec_);
+        if (r == lock_result::busy && deadline_ != one_attempt) {
+            read_head(a.fd(), head_);
+            note_waiting();
+            r = s_.lock.lock_until(a.fd(), s_.opts.shared, deadline_, ec_);
+        }
+        if (r == lock_result::acquired) {
+            a.locked = true;
+            return true;
+        }
+        if (r == lock_result::busy) {
+            read_head(a.fd(), head_);  // our own descriptor: weakens nothing
+            busy();
+        }
+        return false;
+    }
+
+    // Both locks are held on the file we opened. Does the path still name it?
+    bool path_still_names(attempt_guard& a)
+    {
+        file_facts now;
+        error_code ignored;
+        if (stat_path(path_, s_.opts.follow_symlinks, now, ignored) && now.id == a.id()) return true;
+        a.forsake();
+        return false;
+    }
+
+    // LockFile only, with the lock held exclusively: judge the old record's writer, then write
+    // ours.
+    bool write_record(attempt_guard& a)
+    {
+        ctx_.step = "write the record to lock file";
+        const handle fd = a.fd();
+        record_head old;
+        error_code ec;
+        old.size = read_at(fd, old.bytes, sizeof old.bytes, 0, ec);
+        if (ec) {
+            ec_ = ec;
+            return false;
+        }
+        if (!record_line(old.view()).empty()) judge_old_record(fd, old);
+        a.written = record_.size();
+        write_at(fd, record_.data(), record_.size(), 0, ec_);
+        // Truncate only what lies beyond our record; the file is never shrunk to zero, which would
+        // free its block for the next holder to allocate again.
+        if (!ec_ && (old.size > record_.size() || old.size == record_read_limit)) truncate_to(fd, record_.size(), ec_);
+        return !ec_;
+    }
+
+    // A record survived: its writer died holding the lock, or it was a peer that never clears (the
+    // Python original). The time of that write is the file's mtime now.
+    void judge_old_record(handle fd, const record_head& old)
+    {
+        file_facts now;
+        error_code ignored;
+        const std::int64_t mtime = stat_handle(fd, now, ignored, stat_detail::with_mtime) ? now.mtime_ns : 0;
+        const writer_assessment w = assess_writer(old.view(), *s_.tmpl, mtime);
+        if (writer_gone(w.state))
+            log_stale_taken_over(path_, w.pid, w.state == writer_state::pid_reused);
+        else if (w.state == writer_state::other_host)
+            log_other_host(path_, w.pid, w.hostname);
+    }
+
+    void commit(attempt_guard& a) noexcept
+    {
+        s_.fd = a.fd();
+        s_.id = a.id();
+        s_.owner = current_pid();
+        s_.fork_epoch = a.epoch();
+        s_.shared = s_.opts.shared;
+        s_.record_size = a.written;
+        s_.held = true;
+        a.commit();
+        if (waited_) log_acquired_after_wait(path_, steady::now() - started_);
+    }
+
+    void note_waiting() noexcept
     {
         if (waited_) return;
         waited_ = true;
         started_ = steady::now();
-        log_waiting(path_, head);
+        log_waiting(path_, head_.view());
     }
 
     // Waits for this process's conflicting holder to release; false when the caller should not
@@ -240,16 +355,16 @@ private:
     bool wait_in_process(const file_id& id)
     {
         if (deadline_ == one_attempt) return false;
-        note_waiting(head_);
+        note_waiting();
         return registry::wait_until_free(id, s_.opts.shared, deadline_);
     }
 
-    void busy()
+    void busy() noexcept
     {
         if (report_ == busy_report::error)
-            log_lock_failed(path_, head_);
+            log_lock_failed(path_, head_.view());
         else
-            log_busy(path_, head_);
+            log_busy(path_, head_.view());
         ec_ = make_error_code(error::locked);
     }
 
@@ -259,44 +374,48 @@ private:
     busy_report report_;
     error_code& ec_;
     failure_context& ctx_;
-    std::string head_;
+    std::string record_;
+    record_head head_;
     bool waited_ = false;
     steady::time_point started_;
 };
 
+// Releases what s holds; with keep_open, keeps the descriptor for the next lock() when it can.
+// Allocates nothing and never throws.
 void release(lock_state& s, bool keep_open, error_code& ec) noexcept
 {
     ec.clear();
+    if (s.owner != current_pid()) {
+        // A forked child's copy of the parent's object: the lock and the descriptor are the
+        // parent's (the child's fork handler closed its copy of the descriptor). Forgotten only:
+        // never unlocked, blanked or closed here.
+        s.lock.disown();
+        s.held = false;
+        s.fd = invalid_handle;
+        s.record_size = 0;
+        return;
+    }
     if (!s.held) {
         if (!keep_open && s.fd != invalid_handle) {
             // The descriptor unlock() kept: it holds no lock, but while another object of this
             // process holds the file, closing it would drop that holder's record lock.
-            registry::close_unless_held(s.id, s.fd);
+            registry::close_kept(s.id, s.fd);
             s.fd = invalid_handle;
         }
         return;
     }
-    const bool ours = s.owner == current_pid();
-    if (ours && s.record_size != 0) {
+    if (s.record_size != 0) {
         // Blank the record while the lock is still held: a record that survives in the file then
         // always means its writer died holding the lock.
-        const std::string blanks = blank_record(s.record_size);
-        write_at(s.fd, blanks.data(), blanks.size(), 0, ec);
+        blank_record(s.fd, s.record_size, ec);
     }
     s.lock.disown();
     s.held = false;
     s.record_size = 0;
-    // unlock(): undo both locks and keep the descriptor, when no other holder of this process
-    // needs its locks kept (then the registry has taken it, as on close).
-    if (ours && keep_open) {
-        if (!registry::release_keep_open(s.id, s.fd)) s.fd = invalid_handle;
-        return;
-    }
-    // A forked child's copy only closes: the lock is the parent's, never unlocked or written here.
-    // Closing the descriptor releases this process's record lock (none, in a child), and its
-    // flock too when no fork can have copied it.
-    registry::release(s.id, s.fd, ours, ours && no_fork_since(s.fork_epoch));
-    s.fd = invalid_handle;
+    // Closing the descriptor releases this process's record lock, and its flock too when no fork
+    // can have copied it; unlock() undoes both and keeps it, unless other holders of this process
+    // need the locks kept (then the registry parks it).
+    if (!registry::release(s.id, s.fd, true, keep_open, true, no_fork_since(s.fork_epoch))) s.fd = invalid_handle;
 }
 
 [[noreturn]] void throw_failure(const std::string& path, const error_code& ec, const failure_context& ctx)
@@ -314,6 +433,10 @@ bool lock_object(lock_state* s, const std::string& path, steady::time_point dead
     if (s == nullptr) {
         throw boost::system::system_error(boost::system::errc::make_error_code(boost::system::errc::invalid_argument),
                                           "Couldn't lock: the lock file object has no path");
+    }
+    if (s->held && s->owner != current_pid()) {
+        error_code forgotten;
+        release(*s, false, forgotten);  // a forked child's copy of the parent's lock
     }
     if (s->held) {
         throw boost::system::system_error(
@@ -426,7 +549,8 @@ void SimpleLockFile::close(error_code& ec) noexcept
     if (state_) release(*state_, false, ec);
 }
 
-bool SimpleLockFile::is_locked() const noexcept { return state_ && state_->held; }
+// A forked child's copy of the parent's lock is not the child's.
+bool SimpleLockFile::is_locked() const noexcept { return state_ && state_->held && state_->owner == current_pid(); }
 
 bool SimpleLockFile::is_shared() const noexcept { return is_locked() && state_->shared; }
 

@@ -23,62 +23,64 @@ logger_type& logger()
     return instance;
 }
 
-void emit(severity level, const std::string& message)
+// build() makes the message; it is called only when a sink accepts the record.
+template <class Build> void emit(severity level, Build build) noexcept
 {
     try {
-        BOOST_LOG_SEV(logger(), level) << message;
+        BOOST_LOG_SEV(logger(), level) << build();
     } catch (...) {
-        // A failing sink must not turn a lock result into a different error.
+        // A failing sink, or no memory for the message, must not turn a lock result into a
+        // different error, nor leave an acquisition half done.
     }
 }
 
 } // namespace
 
-void log_lock_failed(const std::string& path, std::string_view head)
+void log_lock_failed(const std::string& path, std::string_view head) noexcept
 {
-    emit(severity::error, "Error locking file " + sanitize(path) + "; pid=" + holder_for_log(head));
+    emit(severity::error, [&] { return "Error locking file " + sanitize(path) + "; pid=" + holder_for_log(head); });
 }
 
-void log_busy(const std::string& path, std::string_view head)
+void log_busy(const std::string& path, std::string_view head) noexcept
 {
-    emit(severity::debug, "Lock file " + sanitize(path) + " is busy; pid=" + holder_for_log(head));
+    emit(severity::debug, [&] { return "Lock file " + sanitize(path) + " is busy; pid=" + holder_for_log(head); });
 }
 
-void log_waiting(const std::string& path, std::string_view head)
+void log_waiting(const std::string& path, std::string_view head) noexcept
 {
-    emit(severity::debug, "Waiting for lock file " + sanitize(path) + "; pid=" + holder_for_log(head));
+    emit(severity::debug, [&] { return "Waiting for lock file " + sanitize(path) + "; pid=" + holder_for_log(head); });
 }
 
-void log_acquired_after_wait(const std::string& path, std::chrono::steady_clock::duration waited)
+void log_acquired_after_wait(const std::string& path, std::chrono::steady_clock::duration waited) noexcept
 {
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(waited).count();
-    emit(severity::debug, "Locked file " + sanitize(path) + " after waiting " + std::to_string(us / 1000) + "." +
-                              std::to_string(us / 100 % 10) + " ms");
+    emit(severity::debug, [&] { return "Locked file " + sanitize(path) + " after waiting " + std::to_string(us / 1000) + "." +
+                              std::to_string(us / 100 % 10) + " ms"; });
 }
 
-void log_replaced(const std::string& path)
+void log_replaced(const std::string& path) noexcept
 {
-    emit(severity::debug, "Lock file " + sanitize(path) + " was removed or replaced while it was being locked; trying again");
+    emit(severity::debug, [&] { return "Lock file " + sanitize(path) + " was removed or replaced while it was being locked; trying again"; });
 }
 
-void log_stale_taken_over(const std::string& path, long long pid, bool pid_reused)
+void log_stale_taken_over(const std::string& path, long long pid, bool pid_reused) noexcept
 {
-    emit(severity::warning, "Stale lock file " + sanitize(path) + ": pid=" + std::to_string(pid) +
+    emit(severity::warning, [&] { return "Stale lock file " + sanitize(path) + ": pid=" + std::to_string(pid) +
                                 (pid_reused ? " now belongs to a process started after the record was written"
                                             : " is no longer running") +
-                                "; taking it over");
+                                "; taking it over"; });
 }
 
-void log_other_host(const std::string& path, long long pid, const std::string& host)
+void log_other_host(const std::string& path, long long pid, const std::string& host) noexcept
 {
-    emit(severity::info, "Lock file " + sanitize(path) + " holds a record of pid=" + std::to_string(pid) +
-                             " on host " + sanitize(host) + "; a record from another host is never called stale");
+    emit(severity::info, [&] { return "Lock file " + sanitize(path) + " holds a record of pid=" + std::to_string(pid) +
+                             " on host " + sanitize(host) + "; a record from another host is never called stale"; });
 }
 
-void log_clear_failed(const std::string& path, const boost::system::error_code& ec)
+void log_clear_failed(const std::string& path, const boost::system::error_code& ec) noexcept
 {
-    emit(severity::warning, "Couldn't clear the record in lock file " + sanitize(path) + ": " +
-                                sanitize(ec.message()) + "; released the lock all the same");
+    emit(severity::warning, [&] { return "Couldn't clear the record in lock file " + sanitize(path) + ": " +
+                                sanitize(ec.message()) + "; released the lock all the same"; });
 }
 
 } // namespace detail

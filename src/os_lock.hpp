@@ -159,6 +159,9 @@ long long current_pid() noexcept;
 // bypassing libc, is not counted: see doc/design.adoc.)
 std::uint64_t fork_epoch() noexcept;
 bool no_fork_since(std::uint64_t epoch) noexcept;
+// Runs prepare before every fork() of the process, parent after it in the parent and child in the
+// child (pthread_atfork); nothing on Windows, which has no fork.
+void at_fork(void (*prepare)() noexcept, void (*parent)() noexcept, void (*child)() noexcept) noexcept;
 std::string host_name();
 enum class process_state { running, gone, unknown };
 process_state probe_process(long long pid) noexcept;

@@ -2,6 +2,8 @@
 
 #include "record.hpp"
 
+#include <algorithm>
+
 #include <cerrno>
 #include <cstdlib>
 #include <limits>
@@ -115,19 +117,18 @@ parsed_record content_template::match(std::string_view line) const
     return r;
 }
 
-std::string read_head(handle h)
+void read_head(handle h, record_head& out) noexcept
 {
-    char buf[record_read_limit];
     boost::system::error_code ignored;
 #if defined(_WIN32)
     // Byte 0 is under the holder's mandatory lock, which refuses every other handle's read of it.
     // Records start there with a space (that is why they do), so read from offset 1, as the
     // Python original does, and put the space back.
-    buf[0] = ' ';
-    const std::size_t n = read_at(h, buf + 1, sizeof buf - 1, 1, ignored);
-    return n == 0 ? std::string() : std::string(buf, n + 1);
+    out.bytes[0] = ' ';
+    const std::size_t n = read_at(h, out.bytes + 1, sizeof out.bytes - 1, 1, ignored);
+    out.size = n == 0 ? 0 : n + 1;
 #else
-    return std::string(buf, read_at(h, buf, sizeof buf, 0, ignored));
+    out.size = read_at(h, out.bytes, sizeof out.bytes, 0, ignored);
 #endif
 }
 
@@ -199,12 +200,16 @@ std::string sanitize(std::string_view text)
     return out;
 }
 
-std::string blank_record(std::size_t size)
+void blank_record(handle h, std::size_t size, boost::system::error_code& ec) noexcept
 {
-    if (size == 0) return std::string();
-    std::string out(size - 1, ' ');
-    out += '\n';
-    return out;
+    ec.clear();
+    if (size == 0) return;
+    // A record is short; a long one is blanked a block of spaces at a time.
+    static constexpr char spaces[] = "                                                                ";
+    constexpr std::size_t block = sizeof spaces - 1;
+    for (std::size_t at = 0; at + 1 < size && !ec; at += block)
+        write_at(h, spaces, std::min(block, size - 1 - at), at, ec);
+    if (!ec) write_at(h, "\n", 1, size - 1, ec);
 }
 
 } // namespace detail

@@ -51,9 +51,16 @@ private:
     bool uses_hostname_ = false;
 };
 
-// The file's first bytes, never more than record_read_limit however large it is; read at an offset
-// through h, so nothing is opened or closed. Empty on a read error.
-std::string read_head(handle h);
+// The file's first bytes, never more than record_read_limit however large it is: read without
+// allocating, so that a holder's record can be read under the registry's lock and on the way out
+// of a failed acquisition.
+struct record_head {
+    char bytes[record_read_limit];
+    std::size_t size = 0;
+    std::string_view view() const noexcept { return std::string_view(bytes, size); }
+};
+// Reads them at an offset through h, so nothing is opened or closed. Empty on a read error.
+void read_head(handle h, record_head& out) noexcept;
 
 // The record line of a file whose first bytes are `head`: from offset 1 up to the first newline,
 // with surrounding white space trimmed. Empty when there is no record (a cleared file is blank).
@@ -67,8 +74,9 @@ std::string holder_for_log(std::string_view head);
 // log message stays one printable line whatever a file or a path holds.
 std::string sanitize(std::string_view text);
 
-// What close() writes over a record of `size` bytes: spaces, then the final newline.
-std::string blank_record(std::size_t size);
+// Overwrites a record of `size` bytes at offset 0 through h with what close() leaves: spaces,
+// then the final newline. Allocates nothing.
+void blank_record(handle h, std::size_t size, boost::system::error_code& ec) noexcept;
 
 } // namespace detail
 } // namespace lockfile

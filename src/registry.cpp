@@ -2,17 +2,12 @@
 
 #include "registry.hpp"
 
-#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
+#include <new>
 #include <unordered_map>
-#include <vector>
-
-#if !defined(_WIN32)
-#include <pthread.h>
-#endif
 
 namespace zc {
 namespace lockfile {
@@ -29,9 +24,9 @@ struct id_hash {
 };
 
 struct entry {
-    bool shared = false;
-    std::vector<handle> holders;   // exclusive: exactly one
-    std::vector<handle> deferred;  // to close once the last holder has released
+    bool shared = false;        // the mode of the holders, while there are any
+    std::size_t holders = 0;    // slots in state holding
+    std::list<slot> slots;      // every descriptor of the file that the registry lists
 };
 
 struct table {
@@ -41,156 +36,249 @@ struct table {
     std::atomic<std::size_t> count{0};
 };
 
+void prepare_fork() noexcept;
+void parent_after_fork() noexcept;
+void child_after_fork() noexcept;
+
 table& the_table()
 {
     // Never destroyed: a lock may still be closed by another static's destructor at exit.
     static table* t = [] {
         auto* created = new table;
-#if !defined(_WIN32)
-        // A fork() while another thread holds the mutex would leave the child's copy locked
-        // for ever; taking it around fork keeps the child's copy consistent and unlocked.
-        ::pthread_atfork([] { the_table().mutex.lock(); }, [] { the_table().mutex.unlock(); },
-                         [] { the_table().mutex.unlock(); });
-#endif
+        at_fork(prepare_fork, parent_after_fork, child_after_fork);
         return created;
     }();
     return *t;
 }
 
-// The entry that a request of this mode conflicts with, or nullptr.
-entry* conflicting(table& t, const file_id& id, bool shared)
+// The table's lock is taken around fork(), so that the child's copy is consistent.
+void prepare_fork() noexcept { the_table().mutex.lock(); }
+void parent_after_fork() noexcept { the_table().mutex.unlock(); }
+
+// In the child: the parent's locks are the parent's. Every descriptor listed is the parent's (or
+// a copy of one of its holders' or acquirers' on threads the child does not have); none holds a
+// record lock of the child's, and the child holds nothing yet, so closing them all drops nothing
+// of the child's and nothing of the parent's (the flock belongs to the open file description,
+// which the parent still has open). The objects that listed them are the parent's: in the child
+// they never touch a descriptor again (lock_file.cpp: owner). The mutex and the condition
+// variable are made anew: the parent's waiters, which the child does not have, may be counted in
+// the copy.
+void child_after_fork() noexcept
 {
-    auto found = t.entries.find(id);
-    if (found == t.entries.end()) return nullptr;
-    if (shared && found->second.shared) return nullptr;
-    return &found->second;
+    table& t = the_table();
+    for (auto& id_entry : t.entries)
+        for (const slot& s : id_entry.second.slots) close_handle(s.fd);
+    t.entries.clear();
+    t.count.store(0, std::memory_order_relaxed);
+    new (&t.mutex) std::mutex;
+    new (&t.released) std::condition_variable;
 }
 
-void defer(entry& e, handle h) noexcept
+entry* find(table& t, const file_id& id) noexcept
 {
-    try {
-        e.deferred.push_back(h);
-    } catch (...) {
-        // Out of memory: leaking one descriptor is better than dropping a held lock.
+    auto found = t.entries.find(id);
+    return found == t.entries.end() ? nullptr : &found->second;
+}
+
+bool conflict(const entry* e, bool shared) noexcept
+{
+    return e != nullptr && e->holders != 0 && !(shared && e->shared);
+}
+
+std::list<slot>::iterator slot_of(entry& e, handle h) noexcept
+{
+    for (auto it = e.slots.begin(); it != e.slots.end(); ++it)
+        if (it->fd == h) return it;
+    return e.slots.end();
+}
+
+handle first_holder(const entry& e) noexcept
+{
+    for (const slot& s : e.slots)
+        if (s.state == slot_state::holding) return s.fd;
+    return invalid_handle;
+}
+
+void forget_if_unused(table& t, const file_id& id, const entry& e) noexcept
+{
+    if (!e.slots.empty()) return;
+    t.entries.erase(id);
+    t.count.store(t.entries.size(), std::memory_order_relaxed);
+}
+
+// The last holder of e has left: close every parked descriptor, releasing the flocks of those
+// that kept theirs first. Kept descriptors stay their objects'.
+void close_parked(entry& e, bool release_flocks) noexcept
+{
+    for (auto it = e.slots.begin(); it != e.slots.end();) {
+        if (it->state == slot_state::parked_locked || it->state == slot_state::parked) {
+            if (release_flocks && it->state == slot_state::parked_locked) release_flock(it->fd);
+            close_handle(it->fd);
+            it = e.slots.erase(it);
+        } else {
+            ++it;
+        }
     }
 }
 
 } // namespace
 
-bool reserve(const file_id& id, handle h, bool shared, const std::function<void(handle)>& holder)
+guard::guard() noexcept { the_table().mutex.lock(); }
+guard::~guard() { the_table().mutex.unlock(); }
+
+handle holder_of(const file_id& id) noexcept
 {
-    table& t = the_table();
-    std::lock_guard<std::mutex> guard(t.mutex);
-    if (entry* e = conflicting(t, id, shared)) {
-        holder(e->holders.front());
-        return false;
-    }
-    entry& e = t.entries[id];
-    e.shared = shared;
-    e.holders.push_back(h);
-    t.count.store(t.entries.size(), std::memory_order_relaxed);
-    return true;
+    const entry* e = find(the_table(), id);
+    return e != nullptr ? first_holder(*e) : invalid_handle;
 }
 
-bool conflicts(const file_id& id, bool shared, const std::function<void(handle)>& holder)
+bool conflicts(const file_id& id, bool shared, record_head* holder_head) noexcept
 {
     table& t = the_table();
-    std::lock_guard<std::mutex> guard(t.mutex);
-    entry* e = conflicting(t, id, shared);
-    if (e != nullptr) holder(e->holders.front());
-    return e != nullptr;
+    std::lock_guard<std::mutex> lock(t.mutex);
+    const entry* e = find(t, id);
+    if (!conflict(e, shared)) return false;
+    if (holder_head != nullptr) read_head(first_holder(*e), *holder_head);
+    return true;
 }
 
 bool wait_until_free(const file_id& id, bool shared, deadline until)
 {
     table& t = the_table();
-    std::unique_lock<std::mutex> guard(t.mutex);
-    const auto free = [&] { return conflicting(t, id, shared) == nullptr; };
+    std::unique_lock<std::mutex> lock(t.mutex);
+    const auto free = [&] { return !conflict(find(t, id), shared); };
     if (until == deadline::max()) {
-        t.released.wait(guard, free);
+        t.released.wait(lock, free);
         return true;
     }
-    return t.released.wait_until(guard, until, free);
+    return t.released.wait_until(lock, until, free);
 }
 
-namespace {
-
-// Ends the holding through h, under the lock. True when h was the last holder of id: the
-// deferred descriptors are then closed, their flocks released first (when release_flocks), and
-// id is forgotten. Otherwise h is deferred.
-bool end_holding(table& t, const file_id& id, handle h, bool release_flocks) noexcept
+handle adopt(const file_id& id, bool shared, bool& locked) noexcept
 {
-    auto found = t.entries.find(id);
-    if (found == t.entries.end()) return true;
-    entry& e = found->second;
-    e.holders.erase(std::remove(e.holders.begin(), e.holders.end(), h), e.holders.end());
-    if (!e.holders.empty()) {
-        defer(e, h);  // other holders of this process: keep its locks until the last leaves
+    table& t = the_table();
+    std::lock_guard<std::mutex> lock(t.mutex);
+    entry* e = find(t, id);
+    if (!shared || e == nullptr || e->holders == 0 || !e->shared) return invalid_handle;
+    auto chosen = e->slots.end();
+    for (auto it = e->slots.begin(); it != e->slots.end(); ++it) {
+        if (it->state == slot_state::parked_locked) {
+            chosen = it;
+            break;
+        }
+        if (it->state == slot_state::parked && chosen == e->slots.end()) chosen = it;
+    }
+    if (chosen == e->slots.end()) return invalid_handle;
+    locked = chosen->state == slot_state::parked_locked;
+    chosen->state = slot_state::holding;
+    ++e->holders;
+    return chosen->fd;
+}
+
+bool reserve(const file_id& id, handle h, bool shared, slot_node* node, record_head* holder_head)
+{
+    table& t = the_table();
+    std::lock_guard<std::mutex> lock(t.mutex);
+    entry* e = find(t, id);
+    if (conflict(e, shared)) {
+        if (holder_head != nullptr) read_head(first_holder(*e), *holder_head);
         return false;
     }
-    // A deferred descriptor that holds no flock (a failed attempt, inspect) is unaffected.
-    for (handle d : e.deferred) {
-        if (release_flocks) release_flock(d);
-        close_handle(d);
+    if (e == nullptr) {
+        // The only allocation: a new entry, for a file nothing of this process holds.
+        e = &t.entries[id];
+        t.count.store(t.entries.size(), std::memory_order_relaxed);
     }
-    t.entries.erase(found);
-    t.count.store(t.entries.size(), std::memory_order_relaxed);
+    if (node != nullptr) {
+        node->list().front() = slot{h, slot_state::holding};
+        e->slots.splice(e->slots.end(), node->list());
+    } else {
+        // A descriptor kept by unlock() is listed already.
+        const auto it = slot_of(*e, h);
+        if (it != e->slots.end()) it->state = slot_state::holding;
+    }
+    if (e->holders++ == 0) e->shared = shared;
     return true;
 }
 
-} // namespace
-
-void release(const file_id& id, handle h, bool release_flocks, bool h_alone) noexcept
+bool release(const file_id& id, handle h, bool h_locked, bool keep, bool release_flocks, bool h_alone) noexcept
 {
     table& t = the_table();
+    bool kept = false;
     {
-        // The closes happen under the mutex on purpose: until this entry is gone no other thread
-        // of this process can lock the file, so none of them can drop a lock taken meanwhile.
-        std::lock_guard<std::mutex> guard(t.mutex);
-        if (!end_holding(t, id, h, release_flocks)) return;
-        if (release_flocks && !h_alone) release_flock(h);
-        close_handle(h);
+        // The closes happen under the mutex on purpose: until this entry's holders are gone no
+        // other thread of this process can lock the file, so none of them can lose a lock taken
+        // meanwhile.
+        std::lock_guard<std::mutex> lock(t.mutex);
+        entry* e = find(t, id);
+        if (e == nullptr) return false;
+        const auto it = slot_of(*e, h);
+        if (it == e->slots.end()) return false;
+        if (it->state == slot_state::holding) --e->holders;
+        if (e->holders != 0) {
+            it->state = h_locked ? slot_state::parked_locked : slot_state::parked;
+            return false;
+        }
+        close_parked(*e, release_flocks);
+        if (keep) {
+            if (h_locked) {
+                release_record_lock(h);
+                release_flock(h);
+            }
+            it->state = slot_state::kept;
+            kept = true;
+        } else {
+            if (h_locked && release_flocks && !h_alone) release_flock(h);
+            close_handle(h);
+            e->slots.erase(it);
+            forget_if_unused(t, id, *e);
+        }
     }
     t.released.notify_all();
+    return kept;
 }
 
-bool release_keep_open(const file_id& id, handle h) noexcept
+void close_kept(const file_id& id, handle h) noexcept
 {
     table& t = the_table();
-    {
-        std::lock_guard<std::mutex> guard(t.mutex);
-        if (!end_holding(t, id, h, true)) return false;
-        release_record_lock(h);
-        release_flock(h);
+    std::lock_guard<std::mutex> lock(t.mutex);
+    entry* e = find(t, id);
+    if (e == nullptr) return;
+    const auto it = slot_of(*e, h);
+    if (it == e->slots.end()) return;
+    if (e->holders != 0) {
+        it->state = slot_state::parked;
+        return;
     }
-    t.released.notify_all();
-    return true;
+    close_handle(h);
+    e->slots.erase(it);
+    forget_if_unused(t, id, *e);
 }
 
-void close_unless_held(const file_id& id, handle h) noexcept
+void close_unless_held(const file_id& id, handle h, slot_node& node) noexcept
 {
     table& t = the_table();
-    std::lock_guard<std::mutex> guard(t.mutex);
-    auto found = t.entries.find(id);
-    if (found == t.entries.end())
+    std::lock_guard<std::mutex> lock(t.mutex);
+    entry* e = find(t, id);
+    if (e == nullptr || e->holders == 0) {
         close_handle(h);
-    else
-        defer(found->second, h);
-}
-
-bool with_holder(const file_id& id, const std::function<void(handle)>& f)
-{
-    table& t = the_table();
-    std::lock_guard<std::mutex> guard(t.mutex);
-    auto found = t.entries.find(id);
-    if (found == t.entries.end()) return false;
-    f(found->second.holders.front());
-    return true;
+        return;
+    }
+    node.list().front() = slot{h, slot_state::parked};
+    e->slots.splice(e->slots.end(), node.list());
 }
 
 bool empty() noexcept { return the_table().count.load(std::memory_order_relaxed) == 0; }
 
 std::size_t size() noexcept { return the_table().count.load(std::memory_order_relaxed); }
+
+std::size_t descriptors(const file_id& id) noexcept
+{
+    table& t = the_table();
+    std::lock_guard<std::mutex> lock(t.mutex);
+    const entry* e = find(t, id);
+    return e != nullptr ? e->slots.size() : 0;
+}
 
 } // namespace registry
 } // namespace detail

@@ -37,23 +37,27 @@ BOOST_AUTO_TEST_CASE(a_second_descriptor_of_a_held_file_is_closed_only_after_rel
     temp_dir dir;
     const std::string path = dir / "lock";
     opened holder(path);
-    BOOST_REQUIRE(zd::registry::reserve(holder.facts.id, holder.fd, false, [](zd::handle) {}));
+    zd::registry::slot_node holder_node, second_node;
+    BOOST_REQUIRE(zd::registry::reserve(holder.facts.id, holder.fd, false, &holder_node, nullptr));
     zd::os_lock lock;
     boost::system::error_code ec;
     BOOST_REQUIRE((lock.try_lock(holder.fd, false, ec) == zd::lock_result::acquired));
 
     opened second(path);
     BOOST_TEST((second.facts.id == holder.facts.id));
-    bool refused_with_holder = false;
-    BOOST_TEST(!zd::registry::reserve(second.facts.id, second.fd, false, [&](zd::handle h) { refused_with_holder = h == holder.fd; }));
-    BOOST_TEST(refused_with_holder);
-    zd::registry::close_unless_held(second.facts.id, second.fd);
+    zd::record_head head;
+    head.size = 99;
+    BOOST_TEST(!zd::registry::reserve(second.facts.id, second.fd, false, &second_node, &head));
+    BOOST_TEST(head.size == 0u);  // the holder's record was read: the file is empty
+    BOOST_TEST(!second_node.used());
+    zd::registry::close_unless_held(second.facts.id, second.fd, second_node);
+    BOOST_TEST(zd::registry::descriptors(holder.facts.id) == 2u);
     BOOST_TEST(is_open(second.fd));                 // deferred, not closed
     BOOST_TEST(probe_fcntl(path) == probe_busy);    // so the record lock is still held
     BOOST_TEST(probe_flock(path) == probe_busy);
 
     lock.disown();
-    zd::registry::release(holder.facts.id, holder.fd, true);
+    BOOST_TEST(!zd::registry::release(holder.facts.id, holder.fd, true, false, true));
     BOOST_TEST(!is_open(second.fd));                // closed with the holder's descriptors
     BOOST_TEST(!is_open(holder.fd));
     BOOST_TEST(zd::registry::empty());
@@ -64,7 +68,8 @@ BOOST_AUTO_TEST_CASE(a_descriptor_of_a_file_not_held_is_closed_at_once)
 {
     temp_dir dir;
     opened f(dir / "lock");
-    zd::registry::close_unless_held(f.facts.id, f.fd);
+    zd::registry::slot_node node;
+    zd::registry::close_unless_held(f.facts.id, f.fd, node);
     BOOST_TEST(!is_open(f.fd));
 }
 
@@ -73,11 +78,12 @@ BOOST_AUTO_TEST_CASE(registry_counts_what_is_held)
     temp_dir dir;
     opened a(dir / "a"), b(dir / "b");
     BOOST_TEST(zd::registry::size() == 0u);
-    BOOST_REQUIRE(zd::registry::reserve(a.facts.id, a.fd, false, [](zd::handle) {}));
-    BOOST_REQUIRE(zd::registry::reserve(b.facts.id, b.fd, false, [](zd::handle) {}));
+    zd::registry::slot_node na, nb;
+    BOOST_REQUIRE(zd::registry::reserve(a.facts.id, a.fd, false, &na, nullptr));
+    BOOST_REQUIRE(zd::registry::reserve(b.facts.id, b.fd, false, &nb, nullptr));
     BOOST_TEST(zd::registry::size() == 2u);
-    zd::registry::release(a.facts.id, a.fd, true);
-    zd::registry::release(b.facts.id, b.fd, true);
+    zd::registry::release(a.facts.id, a.fd, false, false, true);
+    zd::registry::release(b.facts.id, b.fd, false, false, true);
     BOOST_TEST(zd::registry::empty());
 }
 

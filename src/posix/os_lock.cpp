@@ -378,6 +378,11 @@ std::uint64_t fork_epoch() noexcept
 
 bool no_fork_since(std::uint64_t epoch) noexcept { return epoch % 2 == 0 && fork_seq.load() == epoch; }
 
+void at_fork(void (*prepare)() noexcept, void (*parent)() noexcept, void (*child)() noexcept) noexcept
+{
+    ::pthread_atfork(prepare, parent, child);
+}
+
 std::string host_name()
 {
     char buf[256];

@@ -284,6 +284,8 @@ long long current_pid() noexcept
 std::uint64_t fork_epoch() noexcept { return 0; }
 bool no_fork_since(std::uint64_t) noexcept { return true; }
 
+void at_fork(void (*)() noexcept, void (*)() noexcept, void (*)() noexcept) noexcept {}
+
 std::string host_name()
 {
     char buf[256];
