@@ -259,6 +259,10 @@ lock_result record_lock_once(boost::interprocess::file_lock& l, bool shared, boo
             if (native == EDEADLK) return lock_result::busy;
             ec = errno_code(native != 0 ? native : EIO);
             return lock_result::failed;
+        } catch (...) {
+            // No memory for file_lock's exception: the lock was not taken.
+            ec = errno_code(ENOMEM);
+            return lock_result::failed;
         }
     }
 }
