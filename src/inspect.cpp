@@ -67,6 +67,7 @@ lock_info inspect(const std::string& path, const std::string& template_text, con
     if (!inspect_held(facts.id, info, head)) {
         // The descriptor's place in the registry, in case it must be parked: allocated first.
         registry::slot_node node;
+        node.allocate();
         // Read-only: F_GETLK and reading need nothing more, and nothing is created or locked.
         const handle fd = open_file(path, open_mode::read_only, opts.follow_symlinks, ec);
         if (ec) {

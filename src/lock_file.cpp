@@ -61,8 +61,7 @@ class attempt_guard {
 public:
     enum class source { none, fresh, kept, adopted };
 
-    // Allocates the storage of the descriptor's place in the registry: before anything is held.
-    explicit attempt_guard(lock_state& s) : s_(s) {}
+    explicit attempt_guard(lock_state& s) noexcept : s_(s) {}
     attempt_guard(const attempt_guard&) = delete;
     attempt_guard& operator=(const attempt_guard&) = delete;
     ~attempt_guard()
@@ -82,6 +81,8 @@ public:
         listed = true;
         this->locked = locked;
     }
+    // Allocates the storage of a new descriptor's place in the registry: before the open.
+    void prepare_to_open() { node_.allocate(); }
     // A descriptor just opened; its file is not known until identified.
     void take_opened(handle fd, std::uint64_t epoch) noexcept { set(source::fresh, fd, file_id(), epoch); }
     void identified(const file_id& id) noexcept
@@ -215,6 +216,7 @@ private:
         if (!registry::empty() && !join_in_process(a)) return false;
         if (a.from() != attempt_guard::source::none) return true;
 
+        a.prepare_to_open();
         const std::uint64_t epoch = fork_epoch();
         const handle fd = open_file(path_, open_mode::create_read_write, s_.opts.follow_symlinks, ec_);
         if (ec_) return false;

@@ -264,6 +264,7 @@ void close_unless_held(const file_id& id, handle h, slot_node& node) noexcept
         close_handle(h);
         return;
     }
+    if (node.list().empty()) return;  // no storage (a caller's bug): leaking h drops no lock
     node.list().front() = slot{h, slot_state::parked};
     e->slots.splice(e->slots.end(), node.list());
 }

@@ -50,11 +50,11 @@ struct slot {
     slot_state state = slot_state::parked;
 };
 
-// The storage of one slot, allocated before the descriptor is opened; registering the descriptor
-// moves it into the table without allocating.
+// The storage of one slot, allocated (allocate()) before the descriptor is opened; registering the
+// descriptor moves it into the table without allocating.
 class slot_node {
 public:
-    slot_node() : one_(1) {}
+    void allocate() { one_.emplace_back(); }
     std::list<slot>& list() noexcept { return one_; }
     bool used() const noexcept { return one_.empty(); }
 
@@ -76,7 +76,7 @@ bool wait_until_free(const file_id& id, bool shared, deadline until);
 handle adopt(const file_id& id, bool shared, bool& locked) noexcept;
 
 // Registers h as a holder (or acquirer) of id, exclusive or shared. h is new to the registry and
-// takes node's storage, or (node == nullptr) it is listed already, kept by its object's unlock().
+// takes node's (allocated) storage, or (node == nullptr) it is listed already, kept by its object's unlock().
 // False, with nothing changed, when this process holds or is acquiring id in a conflicting mode;
 // then a holder's first bytes are read into holder_head when it is given. Throws std::bad_alloc
 // only when id was not listed (so nothing of this process holds it), with nothing changed.
@@ -98,7 +98,7 @@ bool release(const file_id& id, handle h, bool h_locked, bool keep, bool release
 void close_kept(const file_id& id, handle h) noexcept;
 
 // Closes h, a descriptor of file id not in the registry that holds no lock; while this process
-// holds id, parks it instead, in node's storage.
+// holds id, parks it instead, in node's (allocated) storage.
 void close_unless_held(const file_id& id, handle h, slot_node& node) noexcept;
 
 // Calls f with a holder's descriptor, under the registry's lock, if this process holds id.

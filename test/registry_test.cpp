@@ -38,6 +38,8 @@ BOOST_AUTO_TEST_CASE(a_second_descriptor_of_a_held_file_is_closed_only_after_rel
     const std::string path = dir / "lock";
     opened holder(path);
     zd::registry::slot_node holder_node, second_node;
+    holder_node.allocate();
+    second_node.allocate();
     BOOST_REQUIRE(zd::registry::reserve(holder.facts.id, holder.fd, false, &holder_node, nullptr));
     zd::os_lock lock;
     boost::system::error_code ec;
@@ -69,6 +71,7 @@ BOOST_AUTO_TEST_CASE(a_descriptor_of_a_file_not_held_is_closed_at_once)
     temp_dir dir;
     opened f(dir / "lock");
     zd::registry::slot_node node;
+    node.allocate();
     zd::registry::close_unless_held(f.facts.id, f.fd, node);
     BOOST_TEST(!is_open(f.fd));
 }
@@ -79,6 +82,8 @@ BOOST_AUTO_TEST_CASE(registry_counts_what_is_held)
     opened a(dir / "a"), b(dir / "b");
     BOOST_TEST(zd::registry::size() == 0u);
     zd::registry::slot_node na, nb;
+    na.allocate();
+    nb.allocate();
     BOOST_REQUIRE(zd::registry::reserve(a.facts.id, a.fd, false, &na, nullptr));
     BOOST_REQUIRE(zd::registry::reserve(b.facts.id, b.fd, false, &nb, nullptr));
     BOOST_TEST(zd::registry::size() == 2u);
