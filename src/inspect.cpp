@@ -93,7 +93,7 @@ lock_info inspect(const std::string& path, const std::string& template_text, con
     }
 
     info.record = std::string(record_line(head));
-    const writer_assessment w = assess_writer(head, tmpl, facts.mtime_ns);
+    const writer_assessment w = assess_writer(head, tmpl, facts.mtime_ns, info.holder_pid);
     info.recorded_pid = w.pid;
     info.recorded_hostname = w.hostname;
     info.writer = w.state;

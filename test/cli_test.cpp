@@ -5,6 +5,7 @@
 
 #include "support/fixture.hpp"
 #include "support/process.hpp"
+#include "support/times.hpp"
 
 #include <zc/lockfile.hpp>
 
@@ -303,7 +304,44 @@ BOOST_AUTO_TEST_CASE(stale_lock_reported_by_run_and_hidden_by_q)
     BOOST_TEST(o.lines.empty(), o.all());
     write_file(path, " 999999999\n");
     o = run_to_end({"run", path, "--", "true"});
-    BOOST_TEST(o.count_containing("WARNING Stale lock file " + path + ": pid=999999999 is no longer running") == 1u, o.all());
+    BOOST_TEST(o.count_containing("WARNING Stale record in lock file " + path +
+                                  ": pid=999999999 is no longer running (it died holding the lock, or released it without "
+                                  "clearing its record, as Python's zc.lockfile always does); replacing the record") == 1u,
+               o.all());
+}
+
+// Issue 11, item 5: a record that outlived its writer says the writer held the lock once, not how
+// it let go: Python's zc.lockfile never clears its record, so every clean release leaves one.
+BOOST_AUTO_TEST_CASE(status_says_no_more_of_a_stale_record_than_is_known)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    write_file(path, " 999999999\n");
+    const outcome o = run_to_end({"status", path});
+    BOOST_TEST(o.code == 0);
+    BOOST_TEST(o.all() == path + ": free\n"
+                                 "  record: \"999999999\"\n"
+                                 "  recorded pid 999999999: no longer running\n"
+                                 "  stale: nobody holds the lock and the record's writer is no longer running; it died holding "
+                                 "the lock, or released it without clearing its record (Python's zc.lockfile never clears it)\n");
+}
+
+// The kernel's word beats the clocks: a holder named by the kernel is alive however far the file's
+// modification time is from its start time (another host's clock on NFS, a clock stepped since).
+BOOST_AUTO_TEST_CASE(status_reports_a_live_holder_alive_whatever_the_files_modification_time)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    holder h({lock_helper(), "lock", path});
+    touch_mtime(path, "2001-01-01");
+    const std::string pid = std::to_string(h.pid());
+    const outcome json = run_to_end({"status", "--json", path});
+    BOOST_TEST(json.code == 75);
+    BOOST_TEST(json.all() == "{\"path\": \"" + path + "\", \"exists\": true, \"locked\": true, \"holder_pid\": " + pid +
+                                 ", \"recorded_pid\": " + pid +
+                                 ", \"recorded_hostname\": null, \"recorded_alive\": true, \"stale\": false}\n");
+    const outcome human = run_to_end({"status", path});
+    BOOST_TEST(human.count_containing("  recorded pid " + pid + ": running") == 1u, human.all());
 }
 
 namespace {

@@ -5,6 +5,7 @@
 
 #include "support/fixture.hpp"
 #include "support/process.hpp"
+#include "support/times.hpp"
 
 #include <zc/lockfile.hpp>
 
@@ -180,4 +181,57 @@ BOOST_AUTO_TEST_CASE(inspect_never_takes_the_lock)
     BOOST_TEST(WIFEXITED(status));
     BOOST_TEST(WEXITSTATUS(status) == 0);
     for (int fd : {stop[0], stop[1], started[0], started[1]}) ::close(fd);
+}
+
+// Issue 11, item 5: the file's modification time and a process's start time come from different
+// clocks (another host's for a file on NFS; a clock stepped since the record was written). When
+// the kernel names the recorded pid as the holder, no clock can make its writer dead or reused.
+BOOST_AUTO_TEST_CASE(a_live_holder_is_alive_whatever_the_files_modification_time)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    const std::vector<std::vector<std::string>> holders = {
+        {lock_helper(), "lock", path},                           // POSIX record lock: F_GETLK names it
+        {"/usr/bin/python3", "-c", python_peer_script(), path},  // flock: /proc/locks names it
+    };
+    for (const auto& argv : holders) {
+        BOOST_TEST_CONTEXT(argv[0])
+        {
+            holder h(argv);
+            BOOST_REQUIRE(read_file(path) == " " + std::to_string(h.pid()) + "\n");
+            touch_mtime(path, "2001-01-01");
+            const zl::lock_info info = zl::inspect(path);
+            BOOST_TEST(info.locked);
+            BOOST_TEST(info.holder_pid == h.pid());
+            BOOST_TEST(info.recorded_pid == h.pid());
+            BOOST_TEST((info.writer == zl::writer_state::alive), "writer state " << static_cast<int>(info.writer));
+            BOOST_TEST(!info.stale);
+        }
+    }
+}
+
+// A record naming a live process that does not hold the lock: the start time is compared with the
+// modification time, allowing 5 minutes of clock skew (doc/design.adoc says why 5).
+BOOST_AUTO_TEST_CASE(the_start_time_check_allows_five_minutes_of_clock_skew)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    child_process sleeper({"/bin/sleep", "600"});
+    const long long started = process_start_seconds(sleeper.pid());
+    write_file(path, " " + std::to_string(sleeper.pid()) + "\n");
+    const auto writer_when_modified = [&](const std::string& date) {
+        touch_mtime(path, date);
+        return zl::inspect(path);
+    };
+    zl::lock_info info = writer_when_modified("@" + std::to_string(started + 1));
+    BOOST_TEST((info.writer == zl::writer_state::alive));
+    info = writer_when_modified("@" + std::to_string(started - 200));  // within the tolerance
+    BOOST_TEST((info.writer == zl::writer_state::alive), "writer state " << static_cast<int>(info.writer));
+    BOOST_TEST(!info.stale);
+    info = writer_when_modified("@" + std::to_string(started - 400));  // beyond it
+    BOOST_TEST((info.writer == zl::writer_state::pid_reused), "writer state " << static_cast<int>(info.writer));
+    BOOST_TEST(info.stale);
+    info = writer_when_modified("2001-01-01");
+    BOOST_TEST((info.writer == zl::writer_state::pid_reused), "writer state " << static_cast<int>(info.writer));
+    BOOST_TEST(info.stale);
 }

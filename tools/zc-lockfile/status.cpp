@@ -93,8 +93,10 @@ const char* writer_text(zc::lockfile::writer_state w)
     using zc::lockfile::writer_state;
     switch (w) {
     case writer_state::alive: return "running";
-    case writer_state::dead: return "gone";
-    case writer_state::pid_reused: return "gone (its pid now belongs to a later process)";
+    case writer_state::dead: return "no longer running";
+    case writer_state::pid_reused:
+        return "no longer running (its pid now belongs to a process that started more than 5 minutes after the record "
+               "was written)";
     case writer_state::other_host: return "on another host: not checked";
     case writer_state::unknown: return "cannot be checked";
     case writer_state::none: break;
@@ -146,7 +148,11 @@ int status(const status_args& args)
                 std::cout << ": " << writer_text(info.writer) << "\n";
             }
         }
-        if (info.stale) std::cout << "  stale: its writer died holding the lock; the next holder takes it over\n";
+        // Not "died holding the lock": Python's zc.lockfile never clears its record, so a clean
+        // release by a process that has since exited leaves a stale record too.
+        if (info.stale)
+            std::cout << "  stale: nobody holds the lock and the record's writer is no longer running; it died holding the "
+                         "lock, or released it without clearing its record (Python's zc.lockfile never clears it)\n";
     }
     return info.locked ? exit_busy : exit_ok;
 }
