@@ -9,7 +9,10 @@
 
 #include <zc/lockfile.hpp>
 
+#include <atomic>
 #include <csignal>
+#include <cstdlib>
+#include <new>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -17,6 +20,41 @@
 
 namespace zl = zc::lockfile;
 using namespace zc_test;
+
+namespace {
+
+// This module replaces the global operator new (which the library it loads then uses too) to make
+// the n-th allocation from now fail: allocation_countdown < 0 means never. Every form of new and
+// delete is replaced, so that each pair goes through malloc and free, and valgrind sees no
+// mismatch.
+std::atomic<long> allocation_countdown{-1};
+
+void* allocate(std::size_t size)
+{
+    if (allocation_countdown.load() >= 0 && allocation_countdown.fetch_sub(1) == 0) throw std::bad_alloc();
+    if (void* p = std::malloc(size != 0 ? size : 1)) return p;
+    throw std::bad_alloc();
+}
+
+} // namespace
+
+void* operator new(std::size_t size) { return allocate(size); }
+void* operator new[](std::size_t size) { return allocate(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept
+{
+    try {
+        return allocate(size);
+    } catch (...) {
+        return nullptr;
+    }
+}
+void* operator new[](std::size_t size, const std::nothrow_t& nt) noexcept { return operator new(size, nt); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 BOOST_AUTO_TEST_CASE(missing_file)
 {
@@ -181,6 +219,43 @@ BOOST_AUTO_TEST_CASE(inspect_never_takes_the_lock)
     BOOST_TEST(WIFEXITED(status));
     BOOST_TEST(WEXITSTATUS(status) == 0);
     for (int fd : {stop[0], stop[1], started[0], started[1]}) ::close(fd);
+}
+
+// Issue 11, item 3: the error_code form of inspect() throws only std::bad_alloc. An allocation
+// that fails anywhere in it, reading /proc/locks for a flock holder included, must leave it as
+// std::bad_alloc, never end the process (the kernel probe was noexcept while it allocated).
+BOOST_AUTO_TEST_CASE(an_allocation_failure_anywhere_in_inspect_is_a_bad_alloc)
+{
+    allocation_countdown = 0;
+    try {
+        ::operator delete(::operator new(1));
+        allocation_countdown = -1;
+        BOOST_TEST_MESSAGE("not run: this module's operator new is not in use (valgrind replaces it with its own)");
+        return;
+    } catch (const std::bad_alloc&) {
+    }
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    holder python({"/usr/bin/python3", "-c", python_peer_script(), path});
+    long failed = 0;
+    zl::lock_info info;
+    for (long n = 0;; ++n) {
+        BOOST_REQUIRE(n < 100000);
+        boost::system::error_code ec;
+        allocation_countdown = n;
+        try {
+            info = zl::inspect(path, "{pid}", zl::options(), ec);
+            allocation_countdown = -1;
+            BOOST_TEST(!ec);
+            break;
+        } catch (const std::bad_alloc&) {
+            allocation_countdown = -1;
+            ++failed;
+        }
+    }
+    BOOST_TEST(failed > 0);
+    BOOST_TEST(info.locked);
+    BOOST_TEST(info.holder_pid == python.pid());
 }
 
 // Issue 11, item 5: the file's modification time and a process's start time come from different

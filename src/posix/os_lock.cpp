@@ -10,12 +10,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 #include <fcntl.h>
@@ -298,7 +300,90 @@ void release_record_lock(handle h) noexcept { (void)boost::interprocess::ipcdeta
 
 void os_lock::disown() noexcept { file_lock_handle(record_lock_) = boost::interprocess::ipcdetail::invalid_file(); }
 
-kernel_holder probe_holder(handle h, const file_id& id) noexcept
+#if defined(__linux__)
+namespace {
+
+// The descriptor closes itself, whichever way the scope is left.
+struct fd_closer {
+    int fd;
+    ~fd_closer() { close_handle(fd); }
+};
+
+// The whole of a /proc file into out (they report a size of 0: read to the end). false when it
+// cannot be opened or read. Read with plain system calls, not an iostream, whose extractors catch
+// an exception (std::bad_alloc included), set badbit and go on as at the end of the file: an
+// allocation failure must propagate, not read as "no holder".
+bool read_proc_file(const std::string& path, std::string& out)
+{
+    out.clear();
+    const fd_closer file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (file.fd < 0) return false;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(file.fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return false;
+        if (n == 0) return true;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+// The next line of text from `at` (without its newline); false at the end.
+bool next_line(std::string_view text, std::size_t& at, std::string_view& line) noexcept
+{
+    if (at >= text.size()) return false;
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    line = text.substr(at, end - at);
+    at = end + 1;
+    return true;
+}
+
+// The next field of a line, fields being separated by spaces or tabs; empty at the end.
+std::string_view next_field(std::string_view line, std::size_t& at) noexcept
+{
+    while (at < line.size() && (line[at] == ' ' || line[at] == '\t')) ++at;
+    const std::size_t start = at;
+    while (at < line.size() && line[at] != ' ' && line[at] != '\t') ++at;
+    return line.substr(start, at - start);
+}
+
+template <class Number> bool parse_number(std::string_view text, Number& out, int base = 10) noexcept
+{
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), out, base);
+    return r.ec == std::errc() && r.ptr == text.data() + text.size() && !text.empty();
+}
+
+// A flock holder as /proc/locks lists it: "N: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF",
+// the device numbers in hex. Other lock types (POSIX, OFDLCK, LEASE) and waiters ("N: -> FLOCK
+// ...") are not flock holders.
+struct flock_entry {
+    long long pid = 0;
+    std::uint64_t dev = 0;  // makedev(MAJ, MIN)
+    std::uint64_t ino = 0;
+};
+
+bool parse_flock_entry(std::string_view line, flock_entry& out) noexcept
+{
+    std::size_t at = 0;
+    next_field(line, at);  // "N:"
+    if (next_field(line, at) != "FLOCK") return false;
+    next_field(line, at);  // ADVISORY
+    next_field(line, at);  // WRITE or READ
+    const std::string_view pid = next_field(line, at), where = next_field(line, at);
+    const auto first = where.find(':'), last = where.rfind(':');
+    unsigned maj = 0, min = 0;
+    if (first == std::string_view::npos || last == first || !parse_number(pid, out.pid) ||
+        !parse_number(where.substr(0, first), maj, 16) || !parse_number(where.substr(first + 1, last - first - 1), min, 16) ||
+        !parse_number(where.substr(last + 1), out.ino))
+        return false;
+    out.dev = static_cast<std::uint64_t>(makedev(maj, min));
+    return true;
+}
+
+} // namespace
+#endif
+
+kernel_holder probe_holder(handle h, const file_id& id)
 {
     kernel_holder out;
     // Record locks (and OFD locks, reported with pid -1) through F_GETLK, which takes nothing.
@@ -313,23 +398,16 @@ kernel_holder probe_holder(handle h, const file_id& id) noexcept
         return out;
     }
 #if defined(__linux__)
-    // flock holders: /proc/locks lines read "N: FLOCK ADVISORY WRITE PID MAJ:MIN:INODE 0 EOF",
-    // with the device numbers in hex; waiters are marked "->" and are skipped.
-    std::ifstream in("/proc/locks");
-    std::string line;
-    char want[64];
-    std::snprintf(want, sizeof want, "%02x:%02x:%llu", major(static_cast<dev_t>(id.dev)), minor(static_cast<dev_t>(id.dev)),
-                  static_cast<unsigned long long>(id.ino));
-    while (std::getline(in, line)) {
-        std::istringstream fields(line);
-        std::string index, type, mode, access, pid, where;
-        fields >> index >> type;
-        if (type == "->") continue;
-        fields >> mode >> access >> pid >> where;
-        if (type != "FLOCK" || where != want) continue;
+    // flock holders: the kernel lists them in /proc/locks only.
+    std::string locks;
+    if (!read_proc_file("/proc/locks", locks)) return out;
+    std::string_view line;
+    for (std::size_t at = 0; next_line(locks, at, line);) {
+        flock_entry e;
+        if (!parse_flock_entry(line, e) || e.ino != id.ino || e.dev != id.dev) continue;
         out.locked = true;
         out.family = kernel_holder::kind::flock;
-        out.pid = std::strtoll(pid.c_str(), nullptr, 10);
+        out.pid = e.pid;
         return out;
     }
 #else
