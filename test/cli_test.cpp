@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "support/fixture.hpp"
+#include "support/mounts.hpp"
 #include "support/process.hpp"
 #include "support/times.hpp"
 
@@ -409,6 +410,30 @@ BOOST_AUTO_TEST_CASE(status_json_is_valid_utf8_and_gives_the_bytes_back)
     BOOST_TEST(python.exit_code() == 0);
     BOOST_TEST_REQUIRE(!lines.empty());
     BOOST_TEST(lines[0] == hex_path + " 68fffec3a9c29be282", lines[0] << (lines.size() > 1 ? "\n" + lines.back() : ""));
+}
+
+// Issue 11, item 6: on btrfs, stat's device number is the subvolume's, /proc/locks prints the file
+// system's: status must still see flock(1) and Python holders there.
+BOOST_AUTO_TEST_CASE(status_sees_flock_holders_on_btrfs)
+{
+    temp_dir dir;
+    btrfs_loop fs(dir.path, {"sub"});
+    if (!fs.mounted()) {
+        BOOST_TEST_MESSAGE("btrfs case not run: " << fs.why_not());
+        return;
+    }
+    const std::string path = fs.point() + "/sub/lock";
+    write_file(path, "");
+    for (const std::vector<std::string>& argv : std::vector<std::vector<std::string>>{
+             {"flock", "-n", path, "-c", "echo locked; read line || true"}, {"/usr/bin/python3", "-c", python_peer_script(), path}}) {
+        BOOST_TEST_CONTEXT(argv[0])
+        {
+            holder h(argv);
+            const outcome o = run_to_end({"status", path});
+            BOOST_TEST(o.code == 75, o.all());
+            BOOST_TEST(o.count_containing("locked (flock lock held by pid " + std::to_string(h.pid()) + ")") == 1u, o.all());
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(usage_errors_exit_64_with_a_hint)
