@@ -3,7 +3,6 @@
 #include "log.hpp"
 
 #include "record.hpp"
-#include "stale.hpp"
 
 #include <boost/log/sources/record_ostream.hpp>
 #include <boost/log/sources/severity_channel_logger.hpp>
@@ -66,7 +65,7 @@ void log_stale_taken_over(const std::string& path, long long pid, bool pid_reuse
 {
     // What is known is that the recorded process is not running any more. Not how it let go:
     // Python's zc.lockfile never clears its record, so its clean release leaves one as well.
-    static_assert(clock_skew_tolerance_ns == 300LL * 1000000000, "the message says 5 minutes");
+    // "5 minutes" is clock_skew_tolerance_ns (stale.hpp).
     const char* what =
         pid_reused ? " now belongs to a process that started more than 5 minutes after the record was written (its writer "
                      "died holding the lock, or released it without clearing its record, as Python's zc.lockfile always does)"
