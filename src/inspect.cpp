@@ -101,7 +101,7 @@ lock_info inspect(const std::string& path, const std::string& template_text, con
     }
 
     info.record = std::string(record_line(head.view()));
-    const writer_assessment w = assess_writer(head.view(), tmpl, facts.mtime_ns);
+    const writer_assessment w = assess_writer(head.view(), tmpl, facts.mtime_ns, info.holder_pid);
     info.recorded_pid = w.pid;
     info.recorded_hostname = w.hostname;
     info.writer = w.state;

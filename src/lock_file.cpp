@@ -126,7 +126,7 @@ private:
         const bool keep = from_ == source::kept && !forsaken_;
         if (listed) {
             // Releases the kernel locks when this was the last holder; otherwise parks fd.
-            if (registry::release(id_, fd_, locked, keep, true)) give_back();
+            if (registry::release(id_, fd_, locked, keep, true, epoch_)) give_back();
         } else if (from_ == source::kept) {
             give_back();  // never reserved: still the object's kept descriptor
         } else if (known_) {
@@ -407,8 +407,8 @@ void release(lock_state& s, bool keep_open, error_code& ec) noexcept
         return;
     }
     if (s.record_size != 0) {
-        // Blank the record while the lock is still held: a record that survives in the file then
-        // always means its writer died holding the lock.
+        // Blank the record while the lock is still held: a record of ours that survives in the
+        // file then means its writer died holding the lock.
         blank_record(s.fd, s.record_size, ec);
     }
     s.lock.disown();
@@ -417,7 +417,7 @@ void release(lock_state& s, bool keep_open, error_code& ec) noexcept
     // Closing the descriptor releases this process's record lock, and its flock too when no fork
     // can have copied it; unlock() undoes both and keeps it, unless other holders of this process
     // need the locks kept (then the registry parks it).
-    if (!registry::release(s.id, s.fd, true, keep_open, true, no_fork_since(s.fork_epoch))) s.fd = invalid_handle;
+    if (!registry::release(s.id, s.fd, true, keep_open, true, s.fork_epoch)) s.fd = invalid_handle;
 }
 
 [[noreturn]] void throw_failure(const std::string& path, const error_code& ec, const failure_context& ctx)

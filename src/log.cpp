@@ -65,10 +65,17 @@ void log_replaced(const std::string& path) noexcept
 
 void log_stale_taken_over(const std::string& path, long long pid, bool pid_reused) noexcept
 {
-    emit(severity::warning, [&] { return "Stale lock file " + sanitize(path) + ": pid=" + std::to_string(pid) +
-                                (pid_reused ? " now belongs to a process started after the record was written"
-                                            : " is no longer running") +
-                                "; taking it over"; });
+    // What is known is that the recorded process is not running any more. Not how it let go:
+    // Python's zc.lockfile never clears its record, so its clean release leaves one as well.
+    // "5 minutes" is clock_skew_tolerance_ns (stale.hpp).
+    const char* what =
+        pid_reused ? " now belongs to a process that started more than 5 minutes after the record was written (its writer "
+                     "died holding the lock, or released it without clearing its record, as Python's zc.lockfile always does)"
+                   : " is no longer running (it died holding the lock, or released it without clearing its record, as "
+                     "Python's zc.lockfile always does)";
+    emit(severity::warning, [&] {
+        return "Stale record in lock file " + sanitize(path) + ": pid=" + std::to_string(pid) + what + "; replacing the record";
+    });
 }
 
 void log_other_host(const std::string& path, long long pid, const std::string& host) noexcept

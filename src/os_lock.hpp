@@ -148,7 +148,9 @@ struct kernel_holder {
     enum class kind { none, flock, posix, ofd, byte_range } family = kind::none;
     long long pid = 0;
 };
-kernel_holder probe_holder(handle h, const file_id& id) noexcept;
+// Not noexcept: on Linux it reads /proc into strings, and std::bad_alloc propagates (the
+// error_code form of inspect() documents that it throws only that); nothing else is thrown.
+kernel_holder probe_holder(handle h, const file_id& id);
 
 // This process's pid, cached (and renewed in a forked child).
 long long current_pid() noexcept;

@@ -152,54 +152,6 @@ std::string holder_for_log(std::string_view head)
     return sanitize(line.substr(0, holder_report_limit));
 }
 
-namespace {
-
-// Length of the valid UTF-8 sequence starting at s[i] (2 to 4), or 0 if there is none.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept
-{
-    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    const unsigned char b = byte(i);
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (b >= 0xC2 && b <= 0xDF) len = 2;
-    else if (b >= 0xE0 && b <= 0xEF) { len = 3; if (b == 0xE0) lo = 0xA0; if (b == 0xED) hi = 0x9F; }
-    else if (b >= 0xF0 && b <= 0xF4) { len = 4; if (b == 0xF0) lo = 0x90; if (b == 0xF4) hi = 0x8F; }
-    else return 0;
-    if (i + len > s.size()) return 0;
-    if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-    for (std::size_t k = 2; k < len; ++k)
-        if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-    return len;
-}
-
-} // namespace
-
-std::string sanitize(std::string_view text)
-{
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size();) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x20 && c < 0x7F) {
-            out += text[i++];
-        } else if (c >= 0x80) {
-            const std::size_t len = utf8_sequence(text, i);
-            // C1 controls (U+0080..U+009F, encoded C2 80..C2 9F) are control characters too.
-            if (len == 0 || (len == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0)) {
-                out += '?';
-                i += (len == 0 ? 1 : len);
-            } else {
-                out.append(text.substr(i, len));
-                i += len;
-            }
-        } else {
-            out += '?';
-            ++i;
-        }
-    }
-    return out;
-}
-
 void blank_record(handle h, std::size_t size, boost::system::error_code& ec) noexcept
 {
     ec.clear();

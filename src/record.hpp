@@ -6,6 +6,7 @@
 #define ZC_LOCKFILE_SRC_RECORD_HPP
 
 #include "os_lock.hpp"
+#include "text.hpp"  // sanitize(): what a log message shows of a record or a path
 
 #include <cstddef>
 #include <string>
@@ -69,10 +70,6 @@ std::string_view record_line(std::string_view head) noexcept;
 // The record as the error log reports the holder: at most holder_report_limit bytes of the
 // record line, made log-safe, or "UNKNOWN".
 std::string holder_for_log(std::string_view head);
-
-// Replaces every control character, DEL and byte that is not part of valid UTF-8 with '?', so a
-// log message stays one printable line whatever a file or a path holds.
-std::string sanitize(std::string_view text);
 
 // Overwrites a record of `size` bytes at offset 0 through h with what close() leaves: spaces,
 // then the final newline. Allocates nothing.

@@ -201,7 +201,7 @@ bool reserve(const file_id& id, handle h, bool shared, slot_node* node, record_h
     return true;
 }
 
-bool release(const file_id& id, handle h, bool h_locked, bool keep, bool release_flocks, bool h_alone) noexcept
+bool release(const file_id& id, handle h, bool h_locked, bool keep, bool release_flocks, std::uint64_t h_epoch) noexcept
 {
     table& t = the_table();
     bool kept = false;
@@ -228,7 +228,7 @@ bool release(const file_id& id, handle h, bool h_locked, bool keep, bool release
             it->state = slot_state::kept;
             kept = true;
         } else {
-            if (h_locked && release_flocks && !h_alone) release_flock(h);
+            if (h_locked && release_flocks && !no_fork_since(h_epoch)) release_flock(h);
             close_handle(h);
             e->slots.erase(it);
             forget_if_unused(t, id, *e);

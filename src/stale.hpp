@@ -21,10 +21,18 @@ struct writer_assessment {
     std::string hostname;
 };
 
+// How much later than the lock file's modification time a process must have started before it
+// is taken for a later process that reuses the recorded pid (stale.cpp says why 5 minutes).
+constexpr std::int64_t clock_skew_tolerance_ns = 300LL * 1000000000;
+
 // Assesses the writer of the record in `head` (the file's first bytes), written no later than
-// mtime_ns. A record from another host is never judged. A live process that started after the
-// record was written is not its writer (pid reuse across reboots and containers).
-writer_assessment assess_writer(std::string_view head, const content_template& tmpl, std::int64_t mtime_ns);
+// mtime_ns. A record from another host is never judged. A live process that started more than
+// clock_skew_tolerance_ns after the record was written is not its writer (pid reuse across
+// reboots and containers). holder_pid: the pid the kernel names as the lock's holder now (0 if
+// none or unknown); when it is the recorded pid, the writer is never called dead or reused,
+// whatever the clocks say.
+writer_assessment assess_writer(std::string_view head, const content_template& tmpl, std::int64_t mtime_ns,
+                                long long holder_pid = 0);
 
 inline bool writer_gone(writer_state s) noexcept
 {

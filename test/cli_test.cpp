@@ -4,7 +4,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include "support/fixture.hpp"
+#include "support/mounts.hpp"
 #include "support/process.hpp"
+#include "support/times.hpp"
 
 #include <zc/lockfile.hpp>
 
@@ -303,7 +305,135 @@ BOOST_AUTO_TEST_CASE(stale_lock_reported_by_run_and_hidden_by_q)
     BOOST_TEST(o.lines.empty(), o.all());
     write_file(path, " 999999999\n");
     o = run_to_end({"run", path, "--", "true"});
-    BOOST_TEST(o.count_containing("WARNING Stale lock file " + path + ": pid=999999999 is no longer running") == 1u, o.all());
+    BOOST_TEST(o.count_containing("WARNING Stale record in lock file " + path +
+                                  ": pid=999999999 is no longer running (it died holding the lock, or released it without "
+                                  "clearing its record, as Python's zc.lockfile always does); replacing the record") == 1u,
+               o.all());
+}
+
+// Issue 11, item 5: a record that outlived its writer says the writer held the lock once, not how
+// it let go: Python's zc.lockfile never clears its record, so every clean release leaves one.
+BOOST_AUTO_TEST_CASE(status_says_no_more_of_a_stale_record_than_is_known)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    write_file(path, " 999999999\n");
+    const outcome o = run_to_end({"status", path});
+    BOOST_TEST(o.code == 0);
+    BOOST_TEST(o.all() == path + ": free\n"
+                                 "  record: \"999999999\"\n"
+                                 "  recorded pid 999999999: no longer running\n"
+                                 "  stale: nobody holds the lock and the record's writer is no longer running; it died holding "
+                                 "the lock, or released it without clearing its record (Python's zc.lockfile never clears it)\n");
+}
+
+// The kernel's word beats the clocks: a holder named by the kernel is alive however far the file's
+// modification time is from its start time (another host's clock on NFS, a clock stepped since).
+BOOST_AUTO_TEST_CASE(status_reports_a_live_holder_alive_whatever_the_files_modification_time)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    holder h({lock_helper(), "lock", path});
+    touch_mtime(path, "2001-01-01");
+    const std::string pid = std::to_string(h.pid());
+    const outcome json = run_to_end({"status", "--json", path});
+    BOOST_TEST(json.code == 75);
+    BOOST_TEST(json.all() == "{\"path\": \"" + path + "\", \"exists\": true, \"locked\": true, \"holder_pid\": " + pid +
+                                 ", \"recorded_pid\": " + pid +
+                                 ", \"recorded_hostname\": null, \"recorded_alive\": true, \"stale\": false}\n");
+    const outcome human = run_to_end({"status", path});
+    BOOST_TEST(human.count_containing("  recorded pid " + pid + ": running") == 1u, human.all());
+}
+
+namespace {
+
+// The command's stdout alone, to its end.
+std::string stdout_of(const std::vector<std::string>& args)
+{
+    child_process p(cli(args));
+    std::string out;
+    for (const auto& line : p.read_all_lines()) out += line + "\n";
+    p.wait();
+    return out;
+}
+
+} // namespace
+
+// Issue 11, item 4: text from the file reaches the screen as the logs show it: control characters,
+// DEL, C1 controls and invalid UTF-8 as '?'. The path too, as in the logs.
+BOOST_AUTO_TEST_CASE(status_shows_text_from_the_file_as_the_logs_do)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock\x1b[2J";
+    write_file(path, " 1/\033]0;pwned\007\033[2J\n");
+    for (const bool json : {false, true}) {
+        BOOST_TEST_CONTEXT((json ? "--json" : "human-readable"))
+        {
+            const std::string out = json ? stdout_of({"status", "--json", path}) : stdout_of({"status", path});
+            BOOST_TEST(out.find('\x1b') == std::string::npos, out);
+            BOOST_TEST(out.find('\x07') == std::string::npos, out);
+            if (!json) {
+                BOOST_TEST(out == dir / "lock?[2J: free\n"
+                                        "  record: \"1/?]0;pwned??[2J\"\n"
+                                        "  recorded pid 1 on ?]0;pwned??[2J: on another host: not checked\n");
+            }
+        }
+    }
+}
+
+// JSON output is valid UTF-8 whatever the bytes: a byte that is not part of valid UTF-8 is written
+// as the escape of a lone surrogate, \udc80 to \udcff (Python's "surrogateescape"), so that
+// s.encode("utf-8", "surrogateescape") gives the bytes back. Python's strict decoder is the judge.
+BOOST_AUTO_TEST_CASE(status_json_is_valid_utf8_and_gives_the_bytes_back)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock\xff\xc3\xa9";
+    // Invalid bytes, a valid e-acute, a C1 control (CSI, U+009B) and a truncated sequence at the end.
+    write_file(path, " 12/h\xff\xfe\xc3\xa9\xc2\x9b\xe2\x82\n");
+    const std::string json = stdout_of({"status", "--json", path});
+    BOOST_TEST(json.find("\"recorded_hostname\": \"h\\udcff\\udcfe\xc3\xa9\\u009b\\udce2\\udc82\"") != std::string::npos, json);
+    child_process python({"/usr/bin/python3", "-c",
+                          "import json, sys\n"
+                          "o = json.loads(sys.stdin.buffer.read().decode('utf-8', errors='strict'))\n"
+                          "back = lambda s: s.encode('utf-8', 'surrogateescape').hex()\n"
+                          "print(back(o['path']), back(o['recorded_hostname']))\n"},
+                         true);
+    python.write_line(json);
+    python.close_stdin();
+    const std::vector<std::string> lines = python.read_all_lines();
+    std::string hex_path;
+    for (unsigned char c : path) {
+        const char digits[] = "0123456789abcdef";
+        hex_path += digits[c >> 4];
+        hex_path += digits[c & 15];
+    }
+    BOOST_TEST(python.exit_code() == 0);
+    BOOST_TEST_REQUIRE(!lines.empty());
+    BOOST_TEST(lines[0] == hex_path + " 68fffec3a9c29be282", lines[0] << (lines.size() > 1 ? "\n" + lines.back() : ""));
+}
+
+// Issue 11, item 6: on btrfs, stat's device number is the subvolume's, /proc/locks prints the file
+// system's: status must still see flock(1) and Python holders there.
+BOOST_AUTO_TEST_CASE(status_sees_flock_holders_on_btrfs)
+{
+    temp_dir dir;
+    btrfs_loop fs(dir.path, {"sub"});
+    if (!fs.mounted()) {
+        BOOST_TEST_MESSAGE("btrfs case not run: " << fs.why_not());
+        return;
+    }
+    const std::string path = fs.point() + "/sub/lock";
+    write_file(path, "");
+    for (const std::vector<std::string>& argv : std::vector<std::vector<std::string>>{
+             {"flock", "-n", path, "-c", "echo locked; read line || true"}, {"/usr/bin/python3", "-c", python_peer_script(), path}}) {
+        BOOST_TEST_CONTEXT(argv[0])
+        {
+            holder h(argv);
+            const outcome o = run_to_end({"status", path});
+            BOOST_TEST(o.code == 75, o.all());
+            BOOST_TEST(o.count_containing("locked (flock lock held by pid " + std::to_string(h.pid()) + ")") == 1u, o.all());
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(usage_errors_exit_64_with_a_hint)

@@ -87,7 +87,7 @@ BOOST_AUTO_TEST_CASE(every_hostile_record_is_handled)
             for (const auto& r : log.records()) {
                 BOOST_TEST(one_printable_line(r.message), r.message);
                 BOOST_TEST(r.message.size() < 4096u);
-                if (r.message.rfind("Stale lock file", 0) == 0) ++stale;
+                if (r.message.rfind("Stale record in lock file", 0) == 0) ++stale;
             }
             BOOST_TEST(stale == (c.judged_dead ? 1u : 0u));
             std::filesystem::remove(path);

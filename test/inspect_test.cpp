@@ -4,18 +4,61 @@
 #include <boost/test/unit_test.hpp>
 
 #include "support/fixture.hpp"
+#include "support/mounts.hpp"
 #include "support/process.hpp"
+#include "support/times.hpp"
 
 #include <zc/lockfile.hpp>
 
+#include <atomic>
 #include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <new>
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace zl = zc::lockfile;
 using namespace zc_test;
+
+namespace {
+
+// This module replaces the global operator new (which the library it loads then uses too) to make
+// the n-th allocation from now fail: allocation_countdown < 0 means never. Every form of new and
+// delete is replaced, so that each pair goes through malloc and free, and valgrind sees no
+// mismatch.
+std::atomic<long> allocation_countdown{-1};
+
+void* allocate(std::size_t size)
+{
+    if (allocation_countdown.load() >= 0 && allocation_countdown.fetch_sub(1) == 0) throw std::bad_alloc();
+    if (void* p = std::malloc(size != 0 ? size : 1)) return p;
+    throw std::bad_alloc();
+}
+
+} // namespace
+
+void* operator new(std::size_t size) { return allocate(size); }
+void* operator new[](std::size_t size) { return allocate(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept
+{
+    try {
+        return allocate(size);
+    } catch (...) {
+        return nullptr;
+    }
+}
+void* operator new[](std::size_t size, const std::nothrow_t& nt) noexcept { return operator new(size, nt); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 BOOST_AUTO_TEST_CASE(missing_file)
 {
@@ -180,4 +223,204 @@ BOOST_AUTO_TEST_CASE(inspect_never_takes_the_lock)
     BOOST_TEST(WIFEXITED(status));
     BOOST_TEST(WEXITSTATUS(status) == 0);
     for (int fd : {stop[0], stop[1], started[0], started[1]}) ::close(fd);
+}
+
+namespace {
+
+// The peers that hold a lock file with flock only, as inspect must find them through /proc/locks:
+// flock(1) (no record) and Python's zc.lockfile (record " PID\n").
+std::vector<std::vector<std::string>> flock_peers(const std::string& path)
+{
+    return {{"flock", "-n", path, "-c", "echo locked; read line || true"}, {"/usr/bin/python3", "-c", python_peer_script(), path}};
+}
+
+void check_held_by_flock_peer(const std::string& path, pid_t pid)
+{
+    const zl::lock_info info = zl::inspect(path);
+    BOOST_TEST(info.locked, path);
+    BOOST_TEST((info.family == zl::lock_family::flock), path);
+    BOOST_TEST(info.holder_pid == pid, path);
+}
+
+} // namespace
+
+// Issue 11, item 3: the error_code form of inspect() throws only std::bad_alloc. An allocation
+// that fails anywhere in it, reading /proc/locks for a flock holder included, must leave it as
+// std::bad_alloc, never end the process (the kernel probe was noexcept while it allocated).
+BOOST_AUTO_TEST_CASE(an_allocation_failure_anywhere_in_inspect_is_a_bad_alloc)
+{
+    allocation_countdown = 0;
+    try {
+        ::operator delete(::operator new(1));
+        allocation_countdown = -1;
+        BOOST_TEST_MESSAGE("not run: this module's operator new is not in use (valgrind replaces it with its own)");
+        return;
+    } catch (const std::bad_alloc&) {
+    }
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    holder python({"/usr/bin/python3", "-c", python_peer_script(), path});
+    long failed = 0;
+    zl::lock_info info;
+    for (long n = 0;; ++n) {
+        BOOST_REQUIRE(n < 100000);
+        boost::system::error_code ec;
+        allocation_countdown = n;
+        try {
+            info = zl::inspect(path, "{pid}", zl::options(), ec);
+            allocation_countdown = -1;
+            BOOST_TEST(!ec);
+            break;
+        } catch (const std::bad_alloc&) {
+            allocation_countdown = -1;
+            ++failed;
+        }
+    }
+    BOOST_TEST(failed > 0);
+    BOOST_TEST(info.locked);
+    BOOST_TEST(info.holder_pid == python.pid());
+}
+
+// Issue 11, item 5: the file's modification time and a process's start time come from different
+// clocks (another host's for a file on NFS; a clock stepped since the record was written). When
+// the kernel names the recorded pid as the holder, no clock can make its writer dead or reused.
+BOOST_AUTO_TEST_CASE(a_live_holder_is_alive_whatever_the_files_modification_time)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    const std::vector<std::vector<std::string>> holders = {
+        {lock_helper(), "lock", path},                           // POSIX record lock: F_GETLK names it
+        {"/usr/bin/python3", "-c", python_peer_script(), path},  // flock: /proc/locks names it
+    };
+    for (const auto& argv : holders) {
+        BOOST_TEST_CONTEXT(argv[0])
+        {
+            holder h(argv);
+            BOOST_REQUIRE(read_file(path) == " " + std::to_string(h.pid()) + "\n");
+            touch_mtime(path, "2001-01-01");
+            const zl::lock_info info = zl::inspect(path);
+            BOOST_TEST(info.locked);
+            BOOST_TEST(info.holder_pid == h.pid());
+            BOOST_TEST(info.recorded_pid == h.pid());
+            BOOST_TEST((info.writer == zl::writer_state::alive), "writer state " << static_cast<int>(info.writer));
+            BOOST_TEST(!info.stale);
+        }
+    }
+}
+
+// A record naming a live process that does not hold the lock: the start time is compared with the
+// modification time, allowing 5 minutes of clock skew (doc/design.adoc says why 5).
+BOOST_AUTO_TEST_CASE(the_start_time_check_allows_five_minutes_of_clock_skew)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    child_process sleeper({"/bin/sleep", "600"});
+    const long long started = process_start_seconds(sleeper.pid());
+    write_file(path, " " + std::to_string(sleeper.pid()) + "\n");
+    const auto writer_when_modified = [&](const std::string& date) {
+        touch_mtime(path, date);
+        return zl::inspect(path);
+    };
+    zl::lock_info info = writer_when_modified("@" + std::to_string(started + 1));
+    BOOST_TEST((info.writer == zl::writer_state::alive));
+    info = writer_when_modified("@" + std::to_string(started - 200));  // within the tolerance
+    BOOST_TEST((info.writer == zl::writer_state::alive), "writer state " << static_cast<int>(info.writer));
+    BOOST_TEST(!info.stale);
+    info = writer_when_modified("@" + std::to_string(started - 400));  // beyond it
+    BOOST_TEST((info.writer == zl::writer_state::pid_reused), "writer state " << static_cast<int>(info.writer));
+    BOOST_TEST(info.stale);
+    info = writer_when_modified("2001-01-01");
+    BOOST_TEST((info.writer == zl::writer_state::pid_reused), "writer state " << static_cast<int>(info.writer));
+    BOOST_TEST(info.stale);
+}
+
+// Issue 11, item 6: /proc/locks names a file by its superblock's device number, which overlayfs
+// gives stat only when all layers are on one file system (containers: overlay2). Both layouts, a
+// file from the lower layer and one made in the overlay.
+BOOST_AUTO_TEST_CASE(flock_holders_are_found_on_overlayfs)
+{
+    for (const bool one_file_system : {true, false}) {
+        BOOST_TEST_CONTEXT((one_file_system ? "layers on one file system" : "layers on two file systems"))
+        {
+            temp_dir dir;
+            overlay_mount overlay(dir.path, one_file_system, {"from_lower"});
+            if (!overlay.mounted()) {
+                BOOST_TEST_MESSAGE("overlayfs case not run: " << overlay.why_not());
+                BOOST_TEST(!overlay.required(), overlay.why_not());
+                return;
+            }
+            for (const std::string name : {"from_lower", "made_in_overlay"}) {
+                const std::string path = overlay.point() + "/" + name;
+                // Not written: flock(1) opens it read-only, which leaves it in the lower layer (Python's
+                // read-write open then copies it up).
+                if (name != "from_lower") write_file(path, "");
+                for (const auto& argv : flock_peers(path)) {
+                    BOOST_TEST_CONTEXT(name << ", " << argv[0])
+                    {
+                        holder h(argv);
+                        check_held_by_flock_peer(path, h.pid());
+                    }
+                }
+                BOOST_TEST(!zl::inspect(path).locked, path);
+            }
+        }
+    }
+}
+
+// On btrfs every subvolume, the top one included, gives stat a device number of its own, and
+// /proc/locks the file system's: the same inode number in two subvolumes prints the same. A holder
+// is counted only once the holder's own descriptor shows it is this file.
+BOOST_AUTO_TEST_CASE(flock_holders_are_found_on_btrfs_subvolumes)
+{
+    temp_dir dir;
+    btrfs_loop fs(dir.path, {"a", "b"});
+    if (!fs.mounted()) {
+        BOOST_TEST_MESSAGE("btrfs case not run: " << fs.why_not());
+        return;
+    }
+    const std::string top = fs.point() + "/lock", in_a = fs.point() + "/a/lock", in_b = fs.point() + "/b/lock";
+    for (const std::string& path : {in_a, in_b, top}) write_file(path, "");
+    struct stat sa, sb, st;
+    BOOST_REQUIRE(::stat(in_a.c_str(), &sa) == 0 && ::stat(in_b.c_str(), &sb) == 0 && ::stat(top.c_str(), &st) == 0);
+    BOOST_TEST_REQUIRE(sa.st_ino == sb.st_ino);  // the first file of each subvolume: the case to tell apart
+    BOOST_TEST_REQUIRE(sa.st_dev != sb.st_dev);
+    for (const std::string& path : {in_a, top}) {
+        for (const auto& argv : flock_peers(path)) {
+            BOOST_TEST_CONTEXT(path << ", " << argv[0])
+            {
+                holder h(argv);
+                check_held_by_flock_peer(path, h.pid());
+                if (path == in_a) BOOST_TEST(!zl::inspect(in_b).locked);  // same inode number, another file
+            }
+        }
+    }
+    for (const std::string& path : {in_a, in_b, top}) BOOST_TEST(!zl::inspect(path).locked, path);
+}
+
+// When the holder's descriptors cannot be read (another user's process), a flock on this file
+// system with this inode number counts as a holder: calling a held lock free is the worse error.
+BOOST_AUTO_TEST_CASE(an_unverifiable_flock_on_the_same_btrfs_and_inode_number_counts_as_held)
+{
+    temp_dir dir;
+    btrfs_loop fs(dir.path, {"a", "b"});
+    if (!fs.mounted()) {
+        BOOST_TEST_MESSAGE("btrfs case not run: " << fs.why_not());
+        return;
+    }
+    const std::string in_a = fs.point() + "/a/lock", in_b = fs.point() + "/b/lock";
+    for (const std::string& path : {in_a, in_b}) write_file(path, "");
+    std::filesystem::permissions(dir.path, std::filesystem::perms::others_exec, std::filesystem::perm_options::add);
+    holder h(flock_peers(in_a)[0]);
+    // A forked child that drops root cannot read root's /proc/PID/fd: 0 when it reports in_b held
+    // by the flock(1) holder, 1 when free, 2 on an error.
+    const pid_t holder_pid = h.pid();
+    const int verdict = in_forked_child([&] {
+        if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0) return 2;
+        boost::system::error_code ec;
+        const zl::lock_info info = zl::inspect(in_b, "{pid}", zl::options(), ec);
+        if (ec) return 2;
+        return info.locked && info.holder_pid == holder_pid ? 0 : 1;
+    });
+    BOOST_TEST(verdict == 0);
+    BOOST_TEST(!zl::inspect(in_b).locked);  // root can read the holder's descriptors: not this file
 }

@@ -9,6 +9,7 @@
 #include <zc/lockfile.hpp>
 
 #include "../src/record.hpp"  // the record layer's own functions (this module links statically)
+#include "../src/stale.hpp"
 
 #include <filesystem>
 
@@ -219,3 +220,21 @@ BOOST_AUTO_TEST_CASE(match_reads_pid_and_hostname_back)
     BOOST_TEST(t.match("a.b/123").matched);
 }
 
+
+// Issue 11, item 5: judging the record's writer. When the kernel names the recorded pid as the
+// lock's holder, the writer is never called dead or reused, whatever the clocks say; if no process
+// has that pid (a flock taken by a process that has exited, its descriptor kept by a child), it
+// is unknown.
+BOOST_AUTO_TEST_CASE(the_kernels_holder_is_never_called_dead_or_reused)
+{
+    zd::content_template tmpl;
+    std::string why;
+    BOOST_REQUIRE(tmpl.parse("{pid}", why));
+    const std::string mine = " " + pid_text + "\n", nobody = " 999999999\n";
+    const std::int64_t in_2001 = 978307200LL * 1000000000;  // this process started long after
+    BOOST_TEST((zd::assess_writer(mine, tmpl, in_2001).state == zl::writer_state::pid_reused));
+    BOOST_TEST((zd::assess_writer(mine, tmpl, in_2001, ::getpid()).state == zl::writer_state::alive));
+    BOOST_TEST((zd::assess_writer(mine, tmpl, in_2001, 1).state == zl::writer_state::pid_reused));  // another holder
+    BOOST_TEST((zd::assess_writer(nobody, tmpl, in_2001).state == zl::writer_state::dead));
+    BOOST_TEST((zd::assess_writer(nobody, tmpl, in_2001, 999999999).state == zl::writer_state::unknown));
+}

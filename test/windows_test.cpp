@@ -217,8 +217,10 @@ BOOST_AUTO_TEST_CASE(a_holder_that_dies_leaves_a_stale_record_that_is_reported_a
     std::vector<std::string> warnings;
     for (const auto& r : log.records())
         if (r.severity == severity_level::warning) warnings.push_back(r.message);
-    BOOST_TEST(warnings == std::vector<std::string>{"Stale lock file " + path + ": pid=" + pid +
-                                                    " is no longer running; taking it over"});
+    BOOST_TEST(warnings == std::vector<std::string>{"Stale record in lock file " + path + ": pid=" + pid +
+                                                    " is no longer running (it died holding the lock, or released it "
+                                                    "without clearing its record, as Python's zc.lockfile always does); "
+                                                    "replacing the record"});
 }
 
 BOOST_AUTO_TEST_CASE(inspect_of_this_process_and_of_a_free_file)

@@ -10,14 +10,18 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <type_traits>
+#include <vector>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -302,7 +306,183 @@ void release_record_lock(handle h) noexcept { (void)boost::interprocess::ipcdeta
 
 void os_lock::disown() noexcept { file_lock_handle(record_lock_) = boost::interprocess::ipcdetail::invalid_file(); }
 
-kernel_holder probe_holder(handle h, const file_id& id) noexcept
+#if defined(__linux__)
+namespace {
+
+// The descriptor closes itself, whichever way the scope is left.
+struct fd_closer {
+    int fd;
+    ~fd_closer() { close_handle(fd); }
+};
+
+// The whole of a /proc file into out (they report a size of 0: read to the end). false when it
+// cannot be opened or read. Read with plain system calls, not an iostream, whose extractors catch
+// an exception (std::bad_alloc included), set badbit and go on as at the end of the file: an
+// allocation failure must propagate, not read as "no holder".
+bool read_proc_file(const std::string& path, std::string& out)
+{
+    out.clear();
+    const fd_closer file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (file.fd < 0) return false;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(file.fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return false;
+        if (n == 0) return true;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+// The next line of text from `at` (without its newline); false at the end.
+bool next_line(std::string_view text, std::size_t& at, std::string_view& line) noexcept
+{
+    if (at >= text.size()) return false;
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    line = text.substr(at, end - at);
+    at = end + 1;
+    return true;
+}
+
+// The next field of a line, fields being separated by spaces or tabs; empty at the end.
+std::string_view next_field(std::string_view line, std::size_t& at) noexcept
+{
+    while (at < line.size() && (line[at] == ' ' || line[at] == '\t')) ++at;
+    const std::size_t start = at;
+    while (at < line.size() && line[at] != ' ' && line[at] != '\t') ++at;
+    return line.substr(start, at - start);
+}
+
+template <class Number> bool parse_number(std::string_view text, Number& out, int base = 10) noexcept
+{
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), out, base);
+    return r.ec == std::errc() && r.ptr == text.data() + text.size() && !text.empty();
+}
+
+// A flock holder as /proc/locks lists it: "N: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF",
+// the device numbers in hex. Other lock types (POSIX, OFDLCK, LEASE) and waiters ("N: -> FLOCK
+// ...") are not flock holders.
+struct flock_entry {
+    long long pid = 0;
+    std::uint64_t dev = 0;  // makedev(MAJ, MIN)
+    std::uint64_t ino = 0;
+};
+
+bool parse_flock_entry(std::string_view line, flock_entry& out) noexcept
+{
+    std::size_t at = 0;
+    next_field(line, at);  // "N:"
+    if (next_field(line, at) != "FLOCK") return false;
+    next_field(line, at);  // ADVISORY
+    next_field(line, at);  // WRITE or READ
+    const std::string_view pid = next_field(line, at), where = next_field(line, at);
+    const auto first = where.find(':'), last = where.rfind(':');
+    unsigned maj = 0, min = 0;
+    if (first == std::string_view::npos || last == first || !parse_number(pid, out.pid) ||
+        !parse_number(where.substr(0, first), maj, 16) || !parse_number(where.substr(first + 1, last - first - 1), min, 16) ||
+        !parse_number(where.substr(last + 1), out.ino))
+        return false;
+    out.dev = static_cast<std::uint64_t>(makedev(maj, min));
+    return true;
+}
+
+// Whether a descriptor's fdinfo text lists the flock e (its "lock:" lines).
+bool lists_flock(std::string_view fdinfo, const flock_entry& e) noexcept
+{
+    std::string_view line;
+    for (std::size_t at = 0; next_line(fdinfo, at, line);) {
+        std::size_t f = 0;
+        flock_entry listed;
+        if (next_field(line, f) == "lock:" && parse_flock_entry(line.substr(f), listed) && listed.dev == e.dev &&
+            listed.ino == e.ino)
+            return true;
+    }
+    return false;
+}
+
+// The device number the kernel's lock lists give the file open at h: its superblock's, which
+// /proc/self/mountinfo gives as the major:minor of the mount the descriptor is on (its mount id is
+// in the descriptor's fdinfo, on every Linux since 3.15; statx's STATX_MNT_ID would need 5.8).
+// false when it cannot be told.
+bool superblock_device(handle h, std::uint64_t& dev)
+{
+    std::string text;
+    if (!read_proc_file("/proc/self/fdinfo/" + std::to_string(h), text)) return false;
+    long long mount_id = -1;
+    std::string_view line;
+    for (std::size_t at = 0; next_line(text, at, line);) {
+        std::size_t f = 0;
+        if (next_field(line, f) == "mnt_id:" && !parse_number(next_field(line, f), mount_id)) return false;
+    }
+    if (mount_id < 0 || !read_proc_file("/proc/self/mountinfo", text)) return false;
+    // "ID PARENT MAJ:MIN ROOT POINT ...", the device numbers in decimal.
+    for (std::size_t at = 0; next_line(text, at, line);) {
+        std::size_t f = 0;
+        long long id = -1;
+        if (!parse_number(next_field(line, f), id) || id != mount_id) continue;
+        next_field(line, f);
+        const std::string_view numbers = next_field(line, f);
+        const auto colon = numbers.find(':');
+        unsigned maj = 0, min = 0;
+        if (colon == std::string_view::npos || !parse_number(numbers.substr(0, colon), maj) ||
+            !parse_number(numbers.substr(colon + 1), min))
+            return false;
+        dev = static_cast<std::uint64_t>(makedev(maj, min));
+        return true;
+    }
+    return false;
+}
+
+enum class flock_target { this_file, another_file, cannot_tell };
+
+// Whether the flock /proc/locks lists as e is on the file id, or on another file of the same
+// superblock with the same inode number (another btrfs subvolume's, another overlayfs layer's).
+// The kernel lists a lock in the fdinfo of the descriptor that holds it, and stat through
+// /proc/PID/fd/N gives that descriptor's file the device number stat gave ours. Only that
+// descriptor is stat'ed: the process's other files may be on a file system that hangs (a dead NFS
+// server), and reading fdinfo touches none. cannot_tell when e's process cannot be looked at
+// (another user's, one in another pid namespace, one that has exited) or none of its descriptors
+// holds the lock any more (it passed it on and closed its own).
+flock_target flock_is_on(const flock_entry& e, const file_id& id)
+{
+    if (e.pid <= 0) return flock_target::cannot_tell;
+    const std::string proc = "/proc/" + std::to_string(e.pid);
+    struct dir_closer {
+        DIR* dir;
+        ~dir_closer()
+        {
+            if (dir != nullptr) ::closedir(dir);
+        }
+    } fds{::opendir((proc + "/fd").c_str())};
+    if (fds.dir == nullptr) return flock_target::cannot_tell;
+    flock_target found = flock_target::cannot_tell;
+    std::string fdinfo;
+    while (const dirent* d = ::readdir(fds.dir)) {
+        if (d->d_name[0] < '0' || d->d_name[0] > '9') continue;
+        if (!read_proc_file(proc + "/fdinfo/" + d->d_name, fdinfo) || !lists_flock(fdinfo, e)) continue;
+        struct stat st;
+        if (::fstatat(::dirfd(fds.dir), d->d_name, &st, 0) != 0) continue;
+        if (static_cast<std::uint64_t>(makedev(major(st.st_dev), minor(st.st_dev))) == id.dev &&
+            static_cast<std::uint64_t>(st.st_ino) == id.ino)
+            return flock_target::this_file;
+        found = flock_target::another_file;
+    }
+    return found;
+}
+
+kernel_holder flock_holder(long long pid) noexcept
+{
+    kernel_holder out;
+    out.locked = true;
+    out.family = kernel_holder::kind::flock;
+    out.pid = pid > 0 ? pid : 0;
+    return out;
+}
+
+} // namespace
+#endif
+
+kernel_holder probe_holder(handle h, const file_id& id)
 {
     kernel_holder out;
     // Record locks (and OFD locks, reported with pid -1) through F_GETLK, which takes nothing.
@@ -317,25 +497,39 @@ kernel_holder probe_holder(handle h, const file_id& id) noexcept
         return out;
     }
 #if defined(__linux__)
-    // flock holders: /proc/locks lines read "N: FLOCK ADVISORY WRITE PID MAJ:MIN:INODE 0 EOF",
-    // with the device numbers in hex; waiters are marked "->" and are skipped.
-    std::ifstream in("/proc/locks");
-    std::string line;
-    char want[64];
-    std::snprintf(want, sizeof want, "%02x:%02x:%llu", major(static_cast<dev_t>(id.dev)), minor(static_cast<dev_t>(id.dev)),
-                  static_cast<unsigned long long>(id.ino));
-    while (std::getline(in, line)) {
-        std::istringstream fields(line);
-        std::string index, type, mode, access, pid, where;
-        fields >> index >> type;
-        if (type == "->") continue;
-        fields >> mode >> access >> pid >> where;
-        if (type != "FLOCK" || where != want) continue;
-        out.locked = true;
-        out.family = kernel_holder::kind::flock;
-        out.pid = std::strtoll(pid.c_str(), nullptr, 10);
-        return out;
+    // flock holders: the kernel lists them in /proc/locks only, naming the file by its inode
+    // number and its superblock's device number. That is stat's device number on most file
+    // systems, and the common case costs one read of /proc/locks.
+    std::string locks;
+    if (!read_proc_file("/proc/locks", locks)) return out;
+    std::vector<flock_entry> same_inode;  // on another device number: maybe ours, under another name
+    std::string_view line;
+    for (std::size_t at = 0; next_line(locks, at, line);) {
+        flock_entry e;
+        if (!parse_flock_entry(line, e) || e.ino != id.ino) continue;
+        if (e.dev == id.dev) return flock_holder(e.pid);
+        same_inode.push_back(e);
     }
+    // But btrfs gives stat each subvolume's own device number (the top one's included), and
+    // overlayfs each layer's when its layers are on several file systems (without xino): there the
+    // superblock's device number is found through the mount, and several files of the file system
+    // can have our inode number (every subvolume starts at 257). A holder is counted once the
+    // descriptor that holds its lock is shown to be of this file; when that cannot be seen (another
+    // user's process), the lock counts as ours, since calling a held lock free is the worse error.
+    std::uint64_t superblock = 0;
+    if (same_inode.empty() || !superblock_device(h, superblock) || superblock == id.dev) return out;
+    const flock_entry* unconfirmed = nullptr;
+    for (const flock_entry& e : same_inode) {
+        if (e.dev != superblock) continue;
+        switch (flock_is_on(e, id)) {
+        case flock_target::this_file: return flock_holder(e.pid);
+        case flock_target::another_file: break;
+        case flock_target::cannot_tell:
+            if (unconfirmed == nullptr) unconfirmed = &e;
+            break;
+        }
+    }
+    if (unconfirmed != nullptr) return flock_holder(unconfirmed->pid);
 #else
     (void)id;
 #endif

@@ -257,7 +257,7 @@ void release_record_lock(handle h) noexcept
     ::UnlockFileEx(native(h), 0, 1, 0, &ov);
 }
 
-kernel_holder probe_holder(handle h, const file_id&) noexcept
+kernel_holder probe_holder(handle h, const file_id&)
 {
     // Windows cannot name the holder of a byte-range lock. What it can tell without taking
     // anything: a read of the locked byte through another handle is refused while somebody holds

@@ -119,7 +119,7 @@ int main(int argc, char** argv)
         }
         int stale = 0;
         for (const auto& r : log.records()) {
-            if (r.message.rfind("Stale lock file", 0) == 0) {
+            if (r.message.rfind("Stale record in lock file", 0) == 0) {
                 ++stale;
                 if (r.message.find("pid=" + std::to_string(recorded) + " ") == std::string::npos) {
                     std::printf("round %d: stale report names the wrong pid: %s\n", round, r.message.c_str());

@@ -17,8 +17,10 @@ namespace lockfile {
 enum class writer_state {
     none,        // no record, or one that does not match the template
     alive,       // a process with the recorded pid runs on this host and may be the writer
-    dead,        // no process with the recorded pid runs on this host
-    pid_reused,  // a process with that pid runs, but it started after the record was written
+    dead,        // no process with the recorded pid runs on this host (it died, or released the
+                 // lock without clearing its record, as Python's zc.lockfile does)
+    pid_reused,  // a process with that pid runs, but it started more than 5 minutes (allowed for
+                 // clock skew) after the record was written; never said of the kernel's holder
     other_host,  // the record names another host: nothing can be said from here
     unknown      // the pid is out of range, or the check was not possible
 };
