@@ -43,7 +43,7 @@ run() {  # run MODE NAME PROGRAM ARGS...
     local mode=$1 name=$2
     shift 2
     local t0=$(date +%s) log="$work/$mode-$name.log"
-    if $launch "$mode" "$@" > "$log" 2>&1; then
+    if timeout 300 $launch "$mode" "$@" > "$log" 2>&1; then
         echo "passed  $mode  $name ($(( $(date +%s) - t0 )) s)"
     else
         echo "FAILED  $mode  $name"
