@@ -95,8 +95,11 @@ lock_result attempt_until(std::chrono::steady_clock::time_point deadline, std::c
 
 // Both kernel lock families on one open file: flock (it excludes flock users such as Python's
 // zc.lockfile and flock(1)) and boost::interprocess::file_lock, a POSIX record lock (it excludes
-// fcntl users such as other file_lock holders). Neither family excludes the other on Linux, so a
-// lock is held only when both are.
+// fcntl users such as other file_lock holders). Neither family excludes the other on local Linux
+// file systems, so a lock is held only when both are. Where they do interact (NFS with the default
+// local_lock=none, SMB/CIFS, 9p; macOS and the BSDs everywhere), our two locks would refuse each
+// other and the record lock alone excludes both kinds of peer: only it is taken. That is decided
+// once per device (posix/lock_families.hpp).
 //
 // On Windows (windows/os_lock.cpp) it is one byte-range lock on byte 0 instead, as the Python
 // original's msvcrt.locking takes; doc/design.adoc says why file_lock is not used there.

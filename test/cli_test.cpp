@@ -248,10 +248,15 @@ BOOST_AUTO_TEST_CASE(status_names_the_kernels_holder_for_every_peer)
             BOOST_REQUIRE(o.lines.size() == 1u);
             const std::string& json = o.lines[0];
             BOOST_TEST(json.find("\"locked\": true") != std::string::npos, json);
-            BOOST_TEST(json.find("\"holder_pid\": " + std::to_string(h.pid()) + ",") != std::string::npos, json);
+            // Under the NFS emulation a flock peer holds an OFD lock, whose owner the kernel
+            // cannot name: status says so instead.
+            const bool unnamed = flock_emulated_as_ofd() && (argv[0] == "flock" || argv[0] == "/usr/bin/python3");
+            const std::string holder = unnamed ? "\"holder_pid\": null," : "\"holder_pid\": " + std::to_string(h.pid()) + ",";
+            BOOST_TEST(json.find(holder) != std::string::npos, json);
             const outcome human = run_to_end({"status", path});
             BOOST_TEST(human.code == 75);
-            BOOST_TEST(human.count_containing("held by pid " + std::to_string(h.pid())) == 1u, human.all());
+            const std::string says = unnamed ? "locked (OFD lock)" : "held by pid " + std::to_string(h.pid());
+            BOOST_TEST(human.count_containing(says) == 1u, human.all());
         }
     }
 }

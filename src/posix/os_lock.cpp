@@ -2,6 +2,7 @@
 // POSIX implementation of the platform seam.
 
 #include "../os_lock.hpp"
+#include "lock_families.hpp"
 
 #include <zc/lockfile/error.hpp>
 
@@ -147,6 +148,9 @@ bool stat_handle(handle h, file_facts& out, boost::system::error_code& ec, stat_
         ec = errno_code(errno);
         return false;
     }
+    // Every descriptor the library locks was identified here after its open: the lock and its
+    // release then find its file system's decision without a system call.
+    note_descriptor(h, out.id.dev);
     ec.clear();
     return true;
 }
@@ -169,7 +173,9 @@ bool stat_path(const std::string& path, bool follow, file_facts& out, boost::sys
 void close_handle(handle h) noexcept
 {
     // No retry on EINTR: on Linux the descriptor is released even when close reports EINTR.
-    if (h != invalid_handle) ::close(h);
+    if (h == invalid_handle) return;
+    forget_descriptor(h);
+    ::close(h);
 }
 
 std::size_t read_at(handle h, char* buf, std::size_t n, std::uint64_t offset, boost::system::error_code& ec) noexcept
@@ -222,16 +228,10 @@ void truncate_to(handle h, std::uint64_t size, boost::system::error_code& ec) no
 
 namespace {
 
-// On Linux, flock and fcntl locks are separate families that never see each other, so a lock is
-// held only when both are. On macOS and the BSDs they are one lock manager: a flock and a record
-// lock of different owners conflict there, so ours would conflict with each other, and the
-// record lock alone already excludes flock users. There only file_lock's record lock is taken
-// (doc/design.adoc; not tested here: supported on paper).
-#if defined(__linux__)
-constexpr bool separate_lock_families = true;
-#else
-constexpr bool separate_lock_families = false;
-#endif
+// Whether flock and record locks see each other is decided per file system (lock_families.hpp):
+// where they do not, a lock takes both; where they do (NFS, SMB/CIFS, 9p; macOS and the BSDs
+// everywhere), our two locks would refuse each other, and the record lock alone already excludes
+// flock users: only it is taken.
 
 lock_result flock_once(handle h, bool shared, bool wait, boost::system::error_code& ec) noexcept
 {
@@ -281,7 +281,7 @@ lock_result os_lock::lock_until(handle h, bool shared, std::chrono::steady_clock
     const bool forever = deadline == std::chrono::steady_clock::time_point::max();
     auto interval = min_poll_interval;
     // 1. flock, owned by our open file description.
-    if (separate_lock_families) {
+    if (takes_flock(h)) {
         const lock_result r = attempt_until(deadline, interval, [&] { return flock_once(h, shared, forever, ec); });
         if (r != lock_result::acquired) return r;
     }
@@ -299,7 +299,7 @@ lock_result os_lock::lock_until(handle h, bool shared, std::chrono::steady_clock
 
 void release_flock(handle h) noexcept
 {
-    if (separate_lock_families) ::flock(h, LOCK_UN);
+    if (takes_flock(h)) ::flock(h, LOCK_UN);
 }
 
 void release_record_lock(handle h) noexcept { (void)boost::interprocess::ipcdetail::release_file_lock(h); }

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -217,11 +218,21 @@ template <class F> int in_forked_child(F f)
 
 enum probe { probe_acquired = 0, probe_busy = 1, probe_error = 2 };
 
-// Another process tries flock(LOCK_EX|LOCK_NB) on its own descriptor of path.
+// True when the NFS emulation stage (test/nfs_emulation.sh) runs this process with flock
+// emulated as an NFS client does: as a whole-file OFD lock, whose owner the kernel cannot name
+// (F_GETLK and /proc/locks give pid -1 for it).
+inline bool flock_emulated_as_ofd()
+{
+    const char* v = std::getenv("ZC_NFS_SHIM_FLOCK");
+    return v != nullptr && std::string(v) == "ofd";
+}
+
+// Another process tries flock(LOCK_EX|LOCK_NB) on its own descriptor of path. Opened for writing,
+// as Python's zc.lockfile does: on NFS (and under the emulation) an exclusive flock needs it.
 inline int probe_flock(const std::string& path)
 {
     return in_forked_child([&] {
-        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
         if (fd < 0) return int(probe_error);
         if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return int(probe_acquired);
         return errno == EWOULDBLOCK ? int(probe_busy) : int(probe_error);

@@ -1,0 +1,253 @@
+// Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
+// Which lock families a lock takes, per file system (lock_families.hpp; the rules and the
+// evidence for them are in doc/design.adoc, "File systems where the lock families interact").
+
+#include "lock_families.hpp"
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/utsname.h>
+#include <sys/vfs.h>
+#endif
+
+namespace zc {
+namespace lockfile {
+namespace detail {
+
+namespace {
+
+// Magic numbers (include/uapi/linux/magic.h; Lustre's from its own lustre_user.h).
+constexpr unsigned long nfs_magic = 0x6969;
+constexpr unsigned long cifs_magic = 0xFF534D42;  // CIFS_SUPER_MAGIC
+constexpr unsigned long smb2_magic = 0xFE534D42;  // SMB2_SUPER_MAGIC (SMB 2 and later, cifs.ko)
+constexpr unsigned long v9fs_magic = 0x01021997;
+constexpr unsigned long lustre_magic = 0x0BD00BD0;
+
+bool has_option(const std::string& options, const char* wanted) noexcept
+{
+    const std::size_t n = std::strlen(wanted);
+    std::size_t start = 0;
+    while (start <= options.size()) {
+        std::size_t end = options.find(',', start);
+        if (end == std::string::npos) end = options.size();
+        if (end - start == n && options.compare(start, n, wanted) == 0) return true;
+        start = end + 1;
+    }
+    return false;
+}
+
+} // namespace
+
+lock_families classify_file_system(unsigned long f_type, const std::string& super_options,
+                                   bool kernel_5_5_or_later) noexcept
+{
+    switch (f_type & 0xFFFFFFFFul) {
+    case nfs_magic:
+        // fs/nfs/file.c nfs_flock: unless the mount says local_lock=flock or all, flock is sent
+        // to the server as a whole-file lock owned by the open file description, where it meets
+        // the record locks (nfs(5), local_lock; flock(2), NFS details). With local_lock=posix
+        // the record locks stay local instead: they no longer meet flock either.
+        return has_option(super_options, "local_lock=flock") || has_option(super_options, "local_lock=all") ||
+                       has_option(super_options, "local_lock=posix")
+                   ? lock_families::separate
+                   : lock_families::interact;
+    case cifs_magic:
+    case smb2_magic:
+        // fs/smb/client/file.c cifs_flock (Linux 5.5 and later): flock becomes a whole-file SMB
+        // byte-range lock. nobrl mounts use the file operations without .lock/.flock: the VFS
+        // then keeps both families locally, apart.
+        if (!kernel_5_5_or_later || has_option(super_options, "nobrl")) return lock_families::separate;
+        return lock_families::interact;
+    case v9fs_magic:
+        // fs/9p/vfs_file.c v9fs_file_flock_dotl turns a flock into a POSIX lock owned by the
+        // file (9p2000.L, the default protocol); the legacy protocols have no lock operations.
+        if (has_option(super_options, "version=9p2000") || has_option(super_options, "version=9p2000.u"))
+            return lock_families::separate;
+        return lock_families::interact;
+    case lustre_magic:
+        // Lustre (-o flock) sends flock and fcntl locks to the MDS as the same LDLM flock locks;
+        // -o localflock keeps flock local; -o noflock makes flock fail, so the record lock alone
+        // is then what works.
+        return has_option(super_options, "localflock") ? lock_families::separate : lock_families::interact;
+    default:
+        // Local file systems, tmpfs, overlayfs (its own inode's locks, whatever lies below),
+        // FUSE and virtiofs (the kernel's local locks unless the server implements them; then
+        // as it does), Ceph (separate flock and fcntl lock types on the MDS), GPFS, OCFS2, GFS2.
+        return lock_families::separate;
+    }
+}
+
+#if defined(__linux__) && !ZC_LOCKFILE_LOCK_FAMILIES_INTERACT
+
+namespace {
+
+bool kernel_5_5_or_later() noexcept
+{
+    static const bool answer = [] {
+        struct utsname u;
+        if (::uname(&u) != 0) return true;
+        int major = 0, minor = 0;
+        if (std::sscanf(u.release, "%d.%d", &major, &minor) != 2) return true;
+        return major > 5 || (major == 5 && minor >= 5);
+    }();
+    return answer;
+}
+
+bool needs_mount_options(unsigned long f_type) noexcept
+{
+    switch (f_type & 0xFFFFFFFFul) {
+    case nfs_magic:
+    case cifs_magic:
+    case smb2_magic:
+    case v9fs_magic:
+    case lustre_magic:
+        return true;
+    default:
+        return false;
+    }
+}
+
+// The super-block options of dev's line in /proc/self/mountinfo ("ID PARENT MAJ:MIN ROOT POINT
+// OPTIONS [TAGS...] - TYPE SOURCE SUPER_OPTIONS"); empty when it cannot be read, which gives
+// the file system's default.
+std::string super_options_of(std::uint64_t dev) noexcept
+{
+    try {
+        const int fd = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return std::string();
+        std::string text;
+        char buf[8192];
+        for (;;) {
+            const ssize_t r = ::read(fd, buf, sizeof buf);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) break;
+            text.append(buf, static_cast<std::size_t>(r));
+        }
+        ::close(fd);
+        char want[48];
+        std::snprintf(want, sizeof want, " %u:%u ", major(static_cast<dev_t>(dev)), minor(static_cast<dev_t>(dev)));
+        std::size_t line = 0;
+        while (line < text.size()) {
+            std::size_t end = text.find('\n', line);
+            if (end == std::string::npos) end = text.size();
+            const std::string l = text.substr(line, end - line);
+            line = end + 1;
+            // The third field: after the first two space-separated ones.
+            const std::size_t first = l.find(' ');
+            const std::size_t second = first == std::string::npos ? first : l.find(' ', first + 1);
+            if (second == std::string::npos || l.compare(second, std::strlen(want), want) != 0) continue;
+            const std::size_t dash = l.find(" - ");
+            if (dash == std::string::npos) continue;
+            // TYPE SOURCE SUPER_OPTIONS
+            const std::size_t type_end = l.find(' ', dash + 3);
+            const std::size_t source_end = type_end == std::string::npos ? type_end : l.find(' ', type_end + 1);
+            if (source_end == std::string::npos) continue;
+            return l.substr(source_end + 1);
+        }
+    } catch (...) {
+    }
+    return std::string();
+}
+
+// The per-device cache: a small table filled under a mutex, read without one. Keys are dev + 1
+// (0 means empty), published after their value.
+constexpr std::size_t device_slots = 64;
+struct device_cache {
+    std::array<std::atomic<std::uint64_t>, device_slots> keys{};
+    std::array<std::atomic<std::uint8_t>, device_slots> values{};
+    std::atomic<std::size_t> used{0};
+    std::mutex fill;
+};
+device_cache& devices() noexcept
+{
+    static device_cache c;
+    return c;
+}
+
+lock_families cached(device_cache& c, std::uint64_t dev) noexcept
+{
+    const std::size_t n = c.used.load(std::memory_order_acquire);
+    for (std::size_t i = 0; i < n; ++i)
+        if (c.keys[i].load(std::memory_order_acquire) == dev + 1)
+            return static_cast<lock_families>(c.values[i].load(std::memory_order_relaxed));
+    return lock_families::unknown;
+}
+
+// Descriptors below this have their decision kept here; others cost an fstat per lock.
+constexpr int noted_descriptors = 4096;
+std::array<std::atomic<std::uint8_t>, noted_descriptors> by_descriptor{};
+
+} // namespace
+
+lock_families families_of_device(int h, std::uint64_t dev) noexcept
+{
+    device_cache& c = devices();
+    lock_families f = cached(c, dev);
+    if (f != lock_families::unknown) return f;
+    struct statfs sf;
+    if (::fstatfs(h, &sf) != 0) return lock_families::separate;  // not cached: asked again next time
+    const unsigned long type = static_cast<unsigned long>(sf.f_type);
+    f = classify_file_system(type, needs_mount_options(type) ? super_options_of(dev) : std::string(),
+                             kernel_5_5_or_later());
+    std::lock_guard<std::mutex> lock(c.fill);
+    const lock_families again = cached(c, dev);
+    if (again != lock_families::unknown) return again;
+    const std::size_t n = c.used.load(std::memory_order_relaxed);
+    if (n < device_slots) {
+        c.values[n].store(static_cast<std::uint8_t>(f), std::memory_order_relaxed);
+        c.keys[n].store(dev + 1, std::memory_order_release);
+        c.used.store(n + 1, std::memory_order_release);
+    }
+    return f;
+}
+
+void note_descriptor(int h, std::uint64_t dev) noexcept
+{
+    if (h < 0 || h >= noted_descriptors) return;
+    by_descriptor[static_cast<std::size_t>(h)].store(static_cast<std::uint8_t>(families_of_device(h, dev)),
+                                                     std::memory_order_relaxed);
+}
+
+void forget_descriptor(int h) noexcept
+{
+    if (h >= 0 && h < noted_descriptors)
+        by_descriptor[static_cast<std::size_t>(h)].store(0, std::memory_order_relaxed);
+}
+
+bool takes_flock(int h) noexcept
+{
+    if (h >= 0 && h < noted_descriptors) {
+        const auto f = static_cast<lock_families>(by_descriptor[static_cast<std::size_t>(h)].load(std::memory_order_relaxed));
+        if (f != lock_families::unknown) return f == lock_families::separate;
+    }
+    struct stat st;
+    if (::fstat(h, &st) != 0) return true;
+    const std::uint64_t dev = static_cast<std::uint64_t>(makedev(major(st.st_dev), minor(st.st_dev)));
+    return families_of_device(h, dev) == lock_families::separate;
+}
+
+#else
+
+// macOS, the BSDs, and Linux built with ZC_LOCKFILE_LOCK_FAMILIES_INTERACT=1: one lock manager
+// for both families everywhere, so the record lock alone serves.
+lock_families families_of_device(int, std::uint64_t) noexcept { return lock_families::interact; }
+void note_descriptor(int, std::uint64_t) noexcept {}
+void forget_descriptor(int) noexcept {}
+bool takes_flock(int) noexcept { return false; }
+
+#endif
+
+} // namespace detail
+} // namespace lockfile
+} // namespace zc
