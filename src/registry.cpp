@@ -51,6 +51,10 @@ table& the_table()
     return *t;
 }
 
+// The table and its fork handlers exist from load time: a fork() landing while another thread
+// first made the table would leave the child a static guard held by a thread it does not have.
+[[maybe_unused]] const bool table_at_load = (the_table(), true);
+
 // The table's lock is taken around fork(), so that the child's copy is consistent.
 void prepare_fork() noexcept { the_table().mutex.lock(); }
 void parent_after_fork() noexcept { the_table().mutex.unlock(); }

@@ -17,6 +17,8 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace zl = zc::lockfile;
 using namespace zc_test;
@@ -279,4 +281,35 @@ BOOST_AUTO_TEST_CASE(past_and_zero_deadlines_make_one_attempt)
     holder h = holder_of("lock", path);
     BOOST_TEST(!l.try_lock_for(-5s));
     BOOST_TEST(!l.try_lock_until(std::chrono::system_clock::now() - 1h));
+}
+
+// However far past a deadline is, it is one attempt: computing how long is left must not overflow
+// into a wait for ever (found by an attack on the library: each of these used to hang).
+BOOST_AUTO_TEST_CASE(deadlines_past_by_any_amount_make_one_attempt)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::SimpleLockFile held(path);
+    zl::SimpleLockFile l(path, std::defer_lock);
+    const std::vector<std::pair<const char*, std::function<bool()>>> cases = {
+        {"try_lock_until(system_clock::time_point::min())",
+         [&] { return l.try_lock_until(std::chrono::system_clock::time_point::min()); }},
+        {"try_lock_until(steady_clock::time_point::min())",
+         [&] { return l.try_lock_until(std::chrono::steady_clock::time_point::min()); }},
+        {"try_lock_for(seconds(-10000000000))", [&] { return l.try_lock_for(std::chrono::seconds(-10000000000LL)); }},
+        {"try_lock_for(hours(-3000000))", [&] { return l.try_lock_for(std::chrono::hours(-3000000)); }},
+        {"try_lock_for(seconds::min())", [&] { return l.try_lock_for(std::chrono::seconds::min()); }},
+        {"try_lock_for(nanoseconds::min())", [&] { return l.try_lock_for(std::chrono::nanoseconds::min()); }},
+    };
+    for (const auto& c : cases) {
+        BOOST_TEST_CONTEXT(c.first)
+        {
+            auto attempt = std::async(std::launch::async, c.second);
+            const bool ended = attempt.wait_for(step_limit) == std::future_status::ready;
+            BOOST_TEST(ended, "it waited instead of making one attempt");
+            if (!ended) held.close();  // let the waiter through, so that the test ends
+            BOOST_TEST(!attempt.get());
+            if (l.is_locked()) l.unlock();
+        }
+    }
 }

@@ -14,9 +14,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -601,29 +599,31 @@ process_state probe_process(long long pid) noexcept
 bool process_start_time(long long pid, std::int64_t& ns_since_epoch) noexcept
 {
 #if defined(__linux__)
+    // Read with plain system calls (read_proc_file), not iostreams: their first use sets up the
+    // C++ locale under a pthread_once, which a fork() landing meanwhile would leave held for ever
+    // in the child; and an allocation failure must not read as a start time.
     try {
         // Field 22 of /proc/PID/stat is the start time in clock ticks after boot; fields are
         // counted after the command name's closing parenthesis, since the name may hold spaces.
-        std::ifstream stat_file("/proc/" + std::to_string(pid) + "/stat");
-        std::string text((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+        std::string text;
+        if (!read_proc_file("/proc/" + std::to_string(pid) + "/stat", text)) return false;
         const auto paren = text.rfind(')');
         if (paren == std::string::npos) return false;
-        std::istringstream fields(text.substr(paren + 1));
-        std::string field;
+        const std::string_view fields = std::string_view(text).substr(paren + 1);
+        std::size_t at = 0;
         unsigned long long ticks = 0;
-        for (int n = 3; fields >> field; ++n) {
-            if (n == 22) {
-                ticks = std::strtoull(field.c_str(), nullptr, 10);
-                break;
-            }
+        for (int n = 3; n <= 22; ++n) {
+            const std::string_view field = next_field(fields, at);
+            if (field.empty()) return false;
+            if (n == 22 && !parse_number(field, ticks)) return false;
         }
-        if (ticks == 0) return false;
-        std::ifstream boot("/proc/stat");
-        std::string key;
+        if (ticks == 0 || !read_proc_file("/proc/stat", text)) return false;
         long long btime = 0;
-        while (boot >> key) {
-            if (key == "btime") {
-                boot >> btime;
+        std::string_view line;
+        for (std::size_t l = 0; next_line(text, l, line);) {
+            std::size_t f = 0;
+            if (next_field(line, f) == "btime") {
+                if (!parse_number(next_field(line, f), btime)) return false;
                 break;
             }
         }

@@ -74,17 +74,22 @@ public:
     template <class Rep, class Period>
     [[nodiscard]] bool try_lock_for(const std::chrono::duration<Rep, Period>& timeout)
     {
-        // A timeout of a century or more (or an infinite floating-point one) means for ever.
-        if (std::chrono::duration<double>(timeout).count() >= 3.2e9)
-            return try_lock_until_steady(std::chrono::steady_clock::time_point::max());
+        // Compared in floating point, which cannot overflow: no time left means one attempt, and a
+        // timeout of a century or more (or an infinite one) means for ever.
+        const double seconds = std::chrono::duration<double>(timeout).count();
+        if (!(seconds > 0)) return try_lock_until_steady(std::chrono::steady_clock::time_point::min());
+        if (seconds >= 3.2e9) return try_lock_until_steady(std::chrono::steady_clock::time_point::max());
         return try_lock_until_steady(std::chrono::steady_clock::now() +
                                      std::chrono::ceil<std::chrono::steady_clock::duration>(timeout));
     }
     template <class Clock, class Duration>
     [[nodiscard]] bool try_lock_until(const std::chrono::time_point<Clock, Duration>& when)
     {
-        // Another clock's time point becomes a steady-clock deadline once, here.
-        return try_lock_for(when - Clock::now());
+        // Another clock's time point becomes a steady-clock deadline once, here. A time point
+        // already past (however far: when - now would overflow) gets its one attempt.
+        const auto now = Clock::now();
+        if (when <= now) return try_lock_until_steady(std::chrono::steady_clock::time_point::min());
+        return try_lock_for(when - now);
     }
     // Releases the lock as close() does, but keeps the file open, so that locking this object
     // again skips the open (about a third of an acquisition's cost). The next lock still checks
