@@ -3,6 +3,7 @@
 #include "record.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include <cerrno>
 #include <cstdlib>
@@ -156,12 +157,16 @@ void blank_record(handle h, std::size_t size, boost::system::error_code& ec) noe
 {
     ec.clear();
     if (size == 0) return;
-    // A record is short; a long one is blanked a block of spaces at a time.
-    static constexpr char spaces[] = "                                                                ";
-    constexpr std::size_t block = sizeof spaces - 1;
-    for (std::size_t at = 0; at + 1 < size && !ec; at += block)
-        write_at(h, spaces, std::min(block, size - 1 - at), at, ec);
-    if (!ec) write_at(h, "\n", 1, size - 1, ec);
+    // A record is short and is blanked with one write; a long one a block at a time, the newline
+    // ending the last block.
+    constexpr std::size_t block = 256;
+    char spaces[block];
+    std::memset(spaces, ' ', block);
+    for (std::size_t at = 0; at < size && !ec; at += block) {
+        const std::size_t n = std::min(block, size - at);
+        if (at + n == size) spaces[n - 1] = '\n';
+        write_at(h, spaces, n, at, ec);
+    }
 }
 
 } // namespace detail

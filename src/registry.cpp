@@ -33,7 +33,8 @@ struct table {
     std::mutex mutex;
     std::condition_variable released;
     std::unordered_map<file_id, entry, id_hash> entries;
-    std::atomic<std::size_t> count{0};
+    std::atomic<std::size_t> count{0};  // entries
+    std::atomic<std::size_t> held{0};   // entries with holders: the only ones a new request can meet
 };
 
 void prepare_fork() noexcept;
@@ -74,6 +75,7 @@ void child_after_fork() noexcept
         for (const slot& s : id_entry.second.slots) close_handle(s.fd);
     t.entries.clear();
     t.count.store(0, std::memory_order_relaxed);
+    t.held.store(0, std::memory_order_relaxed);
     new (&t.mutex) std::mutex;
     new (&t.released) std::condition_variable;
 }
@@ -201,7 +203,10 @@ bool reserve(const file_id& id, handle h, bool shared, slot_node* node, record_h
         const auto it = slot_of(*e, h);
         if (it != e->slots.end()) it->state = slot_state::holding;
     }
-    if (e->holders++ == 0) e->shared = shared;
+    if (e->holders++ == 0) {
+        e->shared = shared;
+        t.held.fetch_add(1, std::memory_order_relaxed);
+    }
     return true;
 }
 
@@ -218,7 +223,7 @@ bool release(const file_id& id, handle h, bool h_locked, bool keep, bool release
         if (e == nullptr) return false;
         const auto it = slot_of(*e, h);
         if (it == e->slots.end()) return false;
-        if (it->state == slot_state::holding) --e->holders;
+        if (it->state == slot_state::holding && --e->holders == 0) t.held.fetch_sub(1, std::memory_order_relaxed);
         if (e->holders != 0) {
             it->state = h_locked ? slot_state::parked_locked : slot_state::parked;
             return false;
@@ -273,7 +278,7 @@ void close_unless_held(const file_id& id, handle h, slot_node& node) noexcept
     e->slots.splice(e->slots.end(), node.list());
 }
 
-bool empty() noexcept { return the_table().count.load(std::memory_order_relaxed) == 0; }
+bool empty() noexcept { return the_table().held.load(std::memory_order_relaxed) == 0; }
 
 std::size_t size() noexcept { return the_table().count.load(std::memory_order_relaxed); }
 

@@ -107,7 +107,9 @@ void close_unless_held(const file_id& id, handle h, slot_node& node) noexcept;
 template <class F> bool with_holder(const file_id& id, F&& f);
 handle holder_of(const file_id& id) noexcept;  // under the caller's registry::guard
 
-// True when the registry lists nothing: then no pre-check by path is needed.
+// True when no file has a holder (or an acquirer) in this process: then a request can neither
+// conflict inside the process nor adopt a parked descriptor (there are none without holders), and
+// no pre-check by path is needed. Descriptors kept by unlock() do not count: they hold no lock.
 bool empty() noexcept;
 
 // Number of files listed (for tests and benchmarks).

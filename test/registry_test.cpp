@@ -92,6 +92,28 @@ BOOST_AUTO_TEST_CASE(registry_counts_what_is_held)
     BOOST_TEST(zd::registry::empty());
 }
 
+// A descriptor kept by unlock() holds no lock: a new request cannot meet it, so it does not make
+// requests stat the path first (empty() is what the acquisition asks before that stat).
+BOOST_AUTO_TEST_CASE(a_kept_descriptor_leaves_the_registry_without_holders)
+{
+    temp_dir dir;
+    opened a(dir / "a");
+    zd::registry::slot_node na;
+    na.allocate();
+    BOOST_REQUIRE(zd::registry::reserve(a.facts.id, a.fd, false, &na, nullptr));
+    BOOST_TEST(!zd::registry::empty());
+    BOOST_TEST(zd::registry::release(a.facts.id, a.fd, false, true, true));  // kept
+    BOOST_TEST(is_open(a.fd));
+    BOOST_TEST(zd::registry::size() == 1u);
+    BOOST_TEST(zd::registry::empty());
+    BOOST_REQUIRE(zd::registry::reserve(a.facts.id, a.fd, true, nullptr, nullptr));  // locked again
+    BOOST_TEST(!zd::registry::empty());
+    BOOST_TEST(zd::registry::release(a.facts.id, a.fd, false, true, true));
+    zd::registry::close_kept(a.facts.id, a.fd);
+    BOOST_TEST(!is_open(a.fd));
+    BOOST_TEST(zd::registry::size() == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(os_lock_refuses_when_either_family_is_held_elsewhere)
 {
     temp_dir dir;
