@@ -65,9 +65,10 @@ void parent_after_fork() noexcept { the_table().mutex.unlock(); }
 // record lock of the child's, and the child holds nothing yet, so closing them all drops nothing
 // of the child's and nothing of the parent's (the flock belongs to the open file description,
 // which the parent still has open). The objects that listed them are the parent's: in the child
-// they never touch a descriptor again (lock_file.cpp: owner). The mutex and the condition
-// variable are made anew: the parent's waiters, which the child does not have, may be counted in
-// the copy.
+// they never touch a descriptor again (lock_file.cpp: owner). The mutex was locked by
+// prepare_fork on the thread that forked, which is the child's only thread, so the child unlocks
+// it (as the parent does). The condition variable is made anew: the parent's waiters, which the
+// child does not have, may be counted in the copy.
 void child_after_fork() noexcept
 {
     table& t = the_table();
@@ -76,8 +77,8 @@ void child_after_fork() noexcept
     t.entries.clear();
     t.count.store(0, std::memory_order_relaxed);
     t.held.store(0, std::memory_order_relaxed);
-    new (&t.mutex) std::mutex;
     new (&t.released) std::condition_variable;
+    t.mutex.unlock();
 }
 
 entry* find(table& t, const file_id& id) noexcept
