@@ -63,9 +63,12 @@ run nfs stress "$(module zc_stress)" --seconds 3
 # Not the case without /proc: there the mount options cannot be read, NFS counts as its default
 # (local_lock=none, interacting), and on a local_lock=flock mount a local flock(1) is then not
 # excluded (doc/design.adoc, NFS caveats). It runs in the nfs mode above.
-run nfs-flock lock_families_test-static "$(module lock_families_test-static)" "${helpers[@]}"
-run nfs-flock lock_file_test-shared "$(module lock_file_test-shared)" "${helpers[@]}"
 run nfs-flock peers_test-shared "$(module peers_test-shared)" '--run_test=!without_proc_the_lock_still_excludes_both_families' "${helpers[@]}"
+for t in lock_families_test-static lock_file_test-shared shared_test-shared wait_test-shared inspect_test-shared \
+         cli_test-shared; do
+    run nfs-flock "$t" "$(module "$t")" "${helpers[@]}"
+done
+run nfs-flock stress "$(module zc_stress)" --seconds 3
 for t in lock_families_test lock_file_test peers_test shared_test wait_test inspect_test; do
     run interact "${t}_interact" "$(module "${t}_interact")" "$helpers_interact/boost_peer" "$helpers_interact/lock_helper"
 done
