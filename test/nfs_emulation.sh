@@ -12,10 +12,13 @@
 #              only if the library detects it and takes the record lock alone.
 #   nfs-flock  NFS, local_lock=flock: flock is local, the families are separate, and flock(1)
 #              is excluded only if the library still takes both.
-#   interact   the library built as on macOS and the BSDs (ZC_LOCKFILE_LOCK_FAMILIES_INTERACT=1),
-#              under the flock emulation, where the families interact as they do there.
+#   interact   the library, the command and the stress program built as on macOS and the BSDs
+#              (ZC_LOCKFILE_LOCK_FAMILIES_INTERACT=1), under the flock emulation, where the
+#              families interact as they do there.
 #   control    the Linux build under the flock emulation on a file system read as local: the
 #              issue's self-refusal must show (`zc-lockfile run free.lock -- true` exits 75).
+# Each of nfs, nfs-flock and interact runs lock_families, lock_file, peers, shared, wait, inspect,
+# cli and a 3 s stress run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
@@ -32,11 +35,14 @@ find_program() {  # the newest regular executable of that name under bin/
 boost_peer=$(readlink -f "$(find_program boost_peer)")
 lock_helper=$(readlink -f "$(find_program lock_helper)")
 command=$(readlink -f "$(find_program zc-lockfile)")
-helpers_interact=$(mktemp -d)
+interact_dir=$(mktemp -d)
 work=$(mktemp -d)
-trap 'rm -rf "$helpers_interact" "$work"' EXIT
-ln -s "$(readlink -f "$(find_program lock_helper_interact)")" "$helpers_interact/lock_helper"
-ln -s "$boost_peer" "$helpers_interact/boost_peer"
+trap 'rm -rf "$interact_dir" "$work"' EXIT
+# The interact modules find their helpers by file name: links named as the Linux build's are.
+ln -s "$(readlink -f "$(find_program lock_helper_interact)")" "$interact_dir/lock_helper"
+ln -s "$(readlink -f "$(find_program zc-lockfile_interact)")" "$interact_dir/zc-lockfile"
+ln -s "$boost_peer" "$interact_dir/boost_peer"
+helpers_interact=("$interact_dir/boost_peer" "$interact_dir/lock_helper" "$interact_dir/zc-lockfile")
 
 failures=0
 run() {  # run MODE NAME PROGRAM ARGS...
@@ -63,12 +69,16 @@ run nfs stress "$(module zc_stress)" --seconds 3
 # Not the case without /proc: there the mount options cannot be read, NFS counts as its default
 # (local_lock=none, interacting), and on a local_lock=flock mount a local flock(1) is then not
 # excluded (doc/design.adoc, NFS caveats). It runs in the nfs mode above.
-run nfs-flock lock_families_test-static "$(module lock_families_test-static)" "${helpers[@]}"
-run nfs-flock lock_file_test-shared "$(module lock_file_test-shared)" "${helpers[@]}"
 run nfs-flock peers_test-shared "$(module peers_test-shared)" '--run_test=!without_proc_the_lock_still_excludes_both_families' "${helpers[@]}"
-for t in lock_families_test lock_file_test peers_test shared_test wait_test inspect_test; do
-    run interact "${t}_interact" "$(module "${t}_interact")" "$helpers_interact/boost_peer" "$helpers_interact/lock_helper"
+for t in lock_families_test-static lock_file_test-shared shared_test-shared wait_test-shared inspect_test-shared \
+         cli_test-shared; do
+    run nfs-flock "$t" "$(module "$t")" "${helpers[@]}"
 done
+run nfs-flock stress "$(module zc_stress)" --seconds 3
+for t in lock_families_test lock_file_test peers_test shared_test wait_test inspect_test cli_test; do
+    run interact "${t}_interact" "$(module "${t}_interact")" "${helpers_interact[@]}"
+done
+run interact stress_interact "$(module zc_stress_interact)" --seconds 3
 
 echo "=== NFS emulation: the command, and the control run"
 # Under the NFS emulation the command takes a free lock and says who holds a held one.

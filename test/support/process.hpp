@@ -140,15 +140,18 @@ public:
 
     void kill(int sig) { ::kill(pid_, sig); }
 
-    // The child's wait status; throws when it does not end within step_limit.
+    // The child's wait status; throws when it does not end within step_limit. Once reaped, the
+    // same status again (a second waitpid would fail with ECHILD until the time limit).
     int wait()
     {
+        if (reaped_) return status_;
         const auto deadline = std::chrono::steady_clock::now() + step_limit;
         for (;;) {
             int status = 0;
             const pid_t r = ::waitpid(pid_, &status, WNOHANG);
             if (r == pid_) {
                 reaped_ = true;
+                status_ = status;
                 return status;
             }
             if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("the child did not end in time");
@@ -168,6 +171,7 @@ private:
     int to_child_ = -1;
     int from_child_ = -1;
     bool reaped_ = false;
+    int status_ = 0;
     bool eof_ = false;
     std::string buffer_;
 
