@@ -76,6 +76,19 @@ inline std::string lock_helper() { return helper_arg("lock_helper"); }
 inline std::string boost_peer() { return helper_arg("boost_peer"); }
 inline std::string zc_lockfile_command() { return helper_arg("zc-lockfile"); }
 
+// A helper library's path for LD_PRELOAD, which splits its list at spaces and colons and cannot
+// quote them: a library under a path holding either (a clone in "/root/my projects") is copied
+// to a temporary directory, once per test program.
+inline std::string preloadable(const std::string& library)
+{
+    const std::string built = helper_arg(library);
+    if (built.find_first_of(" :") == std::string::npos) return built;
+    static temp_dir copy_dir;
+    const std::string copy = copy_dir / library;
+    if (!std::filesystem::exists(copy)) std::filesystem::copy_file(built, copy);
+    return copy;
+}
+
 // The Python original as installed by Debian (python3-zc.lockfile), for /usr/bin/python3.
 inline const char* python_peer_script()
 {
