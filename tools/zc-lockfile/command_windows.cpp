@@ -39,6 +39,7 @@ std::string message_of(DWORD e)
 } // namespace
 
 void prepare_signals() {}
+void hold_signals() {}
 
 int run_command(const std::vector<std::string>& command)
 {
