@@ -46,6 +46,10 @@ int run(const run_args& args);
 // when signal N came while the lock was held and COMMAND had not started.
 void prepare_signals();
 void hold_signals();
+// The arguments after the program's name, as UTF-8 on Windows too: there, from the wide command
+// line (argv holds them in the ANSI code page, which cannot hold every path); see narrow() in
+// command_line.hpp.
+std::vector<std::string> arguments(int argc, char** argv);
 int run_command(const std::vector<std::string>& command);
 int status(const status_args& args);
 

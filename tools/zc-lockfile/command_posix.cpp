@@ -167,6 +167,8 @@ void prepare_signals()
 
 void hold_signals() { set_mask(SIG_BLOCK, handled); }
 
+std::vector<std::string> arguments(int argc, char** argv) { return std::vector<std::string>(argv + 1, argv + argc); }
+
 int run_command(const std::vector<std::string>& command)
 {
     hold_signals();  // from the lock to the fork: a signal waits until we know what to do with it

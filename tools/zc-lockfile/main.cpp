@@ -74,7 +74,7 @@ int main(int argc, char** argv)
 {
     using namespace zc_cli;
     try {
-        std::vector<std::string> args(argv + 1, argv + argc);
+        const std::vector<std::string> args = arguments(argc, argv);
         verbosity v = verbosity::normal;
         std::size_t i = 0;
         const auto take_verbosity = [&](const std::string& a) {
