@@ -12,6 +12,10 @@
 #include "support/log_capture.hpp"
 #include "support/windows_process.hpp"
 
+#include "../src/windows/reparse.hpp"  // the rule, header-only
+
+#include <winioctl.h>  // FSCTL_SET_REPARSE_POINT
+
 #include <zc/lockfile.hpp>
 
 #include <atomic>
@@ -374,6 +378,50 @@ BOOST_AUTO_TEST_CASE(a_symbolic_link_is_not_followed_unless_asked)
     zl::SimpleLockFile lock(link, follow);
     BOOST_TEST(lock.is_locked());
     BOOST_CHECK_THROW(zl::SimpleLockFile{target}, zl::LockError);  // the same file
+}
+
+// Issue 13, item 6: a reparse point is refused by its tag, as a symbolic link or a mount point
+// (junction) only. Files under OneDrive placeholders, deduplicated volumes or container layers
+// are reparse points with other tags, and are locked like any file.
+BOOST_AUTO_TEST_CASE(only_symbolic_links_and_mount_points_are_refused_among_reparse_points)
+{
+    namespace zd = zc::lockfile::detail;
+    const unsigned long reparse = FILE_ATTRIBUTE_REPARSE_POINT;
+    BOOST_TEST(zd::is_link(reparse, IO_REPARSE_TAG_SYMLINK));
+    BOOST_TEST(zd::is_link(reparse, IO_REPARSE_TAG_MOUNT_POINT));
+    for (unsigned long tag : {0x80000013UL /* DEDUP */, 0x9000001AUL /* CLOUD */, 0x9000301AUL /* CLOUD_3 */,
+                              0x80000018UL /* WCI */, 0x8000001BUL /* APPEXECLINK */, 0x00000FF1UL /* a third party's */})
+        BOOST_TEST(!zd::is_link(reparse, tag), std::hex << tag);
+    BOOST_TEST(!zd::is_link(FILE_ATTRIBUTE_NORMAL, IO_REPARSE_TAG_SYMLINK));  // no reparse point at all
+}
+
+// The same on a real file, on Windows: a reparse point with a third party's tag is locked.
+BOOST_AUTO_TEST_CASE(a_file_with_another_reparse_tag_is_locked_like_any_file)
+{
+    if (under_wine()) {
+        // Wine 8 stores only symbolic-link and mount-point reparse points, and reports the
+        // reparse attribute on no file: neither the refusal nor this acceptance can show there.
+        BOOST_TEST_MESSAGE("Wine 8 cannot make a reparse point with another tag: checked on Windows only");
+        return;
+    }
+    temp_dir dir;
+    const std::string path = dir / "placeholder";
+    write_file(path, "");
+    const HANDLE h = ::CreateFileA(path.c_str(), GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+                                   FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS, nullptr);
+    BOOST_TEST_REQUIRE((h != INVALID_HANDLE_VALUE));
+    REPARSE_GUID_DATA_BUFFER data{};
+    data.ReparseTag = 0x00000FF1UL;  // a third party's tag, neither a link nor a mount point
+    data.ReparseGuid = GUID{0x5a0c1a57, 0x13, 0x4c0f, {0x8e, 0x1d, 0x2b, 0x3a, 0x4b, 0x5c, 0x6d, 0x7e}};
+    DWORD returned = 0;
+    const BOOL set = ::DeviceIoControl(h, FSCTL_SET_REPARSE_POINT, &data, REPARSE_GUID_DATA_BUFFER_HEADER_SIZE, nullptr, 0, &returned, nullptr);
+    ::CloseHandle(h);
+    if (!set) {
+        BOOST_TEST_MESSAGE("no reparse point could be made here: error " << ::GetLastError());
+        return;
+    }
+    zl::LockFile lock(path);
+    BOOST_TEST(lock.is_locked());
 }
 
 // --- The zc-lockfile command on Windows -------------------------------------------------------
