@@ -39,7 +39,9 @@ const char* const help_text =
     "                         recorded_hostname, recorded_alive, stale\n"
     "-q      log errors only; -v log debug records too (logs go to stderr)\n"
     "\n"
-    "Exit statuses: 64 usage error, 74 the lock file cannot be opened or created, 75 busy.\n"
+    "Exit statuses: 64 usage error, 70 internal failure (run: fork failed, or how COMMAND\n"
+    "ended cannot be learnt; never 0), 74 the lock file cannot be opened or created, 75 busy.\n"
+    "Signals: doc/cli.adoc, \"Signals and exit status\".\n"
     "If zc-lockfile is killed, COMMAND is killed too (Linux: PR_SET_PDEATHSIG; Windows: a job\n"
     "object).\n";
 
