@@ -71,6 +71,7 @@ BOOST_AUTO_TEST_CASE(a_status_that_cannot_be_learnt_is_70_never_0)
 // Item 2: a signal ignored when zc-lockfile starts stays ignored, for it and for COMMAND.
 BOOST_AUTO_TEST_CASE(under_nohup_the_command_survives_the_terminals_hangup)
 {
+    if (signals_postponed_by_tsan()) return;
     temp_dir dir;
     auto r = run_case("nohup-hangup", dir / "lock");
     BOOST_TEST(r["survived"] == "1");
@@ -81,6 +82,7 @@ BOOST_AUTO_TEST_CASE(under_nohup_the_command_survives_the_terminals_hangup)
 // SIGHUP to it alone: it is forwarded.
 BOOST_AUTO_TEST_CASE(the_terminals_hangup_reaches_the_command_when_zc_lockfile_leads_the_session)
 {
+    if (signals_postponed_by_tsan()) return;
     temp_dir dir;
     auto r = run_case("hangup", dir / "lock");
     BOOST_TEST(r["survived"] == "0");
@@ -91,6 +93,7 @@ BOOST_AUTO_TEST_CASE(the_terminals_hangup_reaches_the_command_when_zc_lockfile_l
 // zc-lockfile does not send a second one.
 BOOST_AUTO_TEST_CASE(ctrl_c_on_a_terminal_reaches_the_command_once)
 {
+    if (signals_postponed_by_tsan()) return;
     temp_dir dir;
     auto r = run_case("ctrl-c", dir / "lock");
     BOOST_TEST(r["ints"] == "1");
