@@ -70,18 +70,6 @@ int wait_for_exit(pid_t pid)
     }
 }
 
-// ThreadSanitizer postpones a signal handler while the process is blocked in a system call it does
-// not intercept (flock, waitpid): under it, the signal cases below cannot pass, and say so.
-bool signals_postponed_by_tsan()
-{
-#if defined(__SANITIZE_THREAD__)
-    BOOST_TEST_MESSAGE("not run under ThreadSanitizer, which postpones signal handlers during blocking calls");
-    return true;
-#else
-    return false;
-#endif
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_CASE(run_exits_with_the_commands_status)

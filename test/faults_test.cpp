@@ -24,20 +24,7 @@ using namespace zc_test;
 
 namespace {
 
-// LD_PRELOAD splits its list at spaces and colons, and cannot quote them: a shim under a path
-// holding either (a clone in "/root/my projects") is copied once to a temporary directory.
-std::string replace_shim()
-{
-    static const std::string usable = [] {
-        const std::string built = helper_arg("libreplace_shim.so");
-        if (built.find_first_of(" :") == std::string::npos) return built;
-        static temp_dir copy_dir;
-        const std::string copy = copy_dir / "libreplace_shim.so";
-        std::filesystem::copy_file(built, copy);
-        return copy;
-    }();
-    return usable;
-}
+std::string replace_shim() { return preloadable("libreplace_shim.so"); }
 
 // lock_helper under the shim, which removes or replaces PATH `times` times at flock(); with
 // no_statx, statx() fails with ENOSYS there too, and the library falls back to fstatat.

@@ -34,10 +34,11 @@ b2_tests > /dev/null
 bin=bin/test
 lib_dir=$(dirname "$(find bin -path '*release/cxxstd-17-iso/threading-multi/visibility-hidden/*' -name 'libzc_lockfile.so.*' -not -path '*sanitizer*' | head -n 1)")
 helpers=()
-for h in boost_peer lock_helper libreplace_shim.so; do
+for h in boost_peer lock_helper libreplace_shim.so libsignal_shim.so; do
     helpers+=("$(find "$bin" -not -path "*.test/*" -path '*release/cxxstd-17-iso/threading-multi/visibility-hidden/*' -name "$h" -not -path '*sanitizer*' | head -n 1)")
 done
 helpers+=("$(find bin -path '*release/cxxstd-17-iso/threading-multi/visibility-hidden/*' -name zc-lockfile -type f -not -path '*sanitizer*' | head -n 1)")
+helpers+=("$root/test/helper/signal_cases.py")
 modules=$(find "$bin" -name '*_test-s*' -type f -perm -u+x -not -path '*sanitizer*' | sort)
 count=0
 for m in $modules; do

@@ -13,6 +13,7 @@
 // held, and it would not exclude the Python original's one-byte lock the way the same byte does.
 
 #include "../os_lock.hpp"
+#include "reparse.hpp"
 
 #include <zc/lockfile/error.hpp>
 
@@ -32,6 +33,10 @@
 namespace zc {
 namespace lockfile {
 namespace detail {
+
+static_assert(reparse_tag_symlink == IO_REPARSE_TAG_SYMLINK && reparse_tag_mount_point == IO_REPARSE_TAG_MOUNT_POINT &&
+                  attribute_reparse_point == FILE_ATTRIBUTE_REPARSE_POINT,
+              "reparse.hpp's constants are winnt.h's");
 
 namespace {
 
@@ -79,7 +84,12 @@ bool describe(HANDLE h, file_facts& out) noexcept
     out.id.ino = (static_cast<std::uint64_t>(info.nFileIndexHigh) << 32) | info.nFileIndexLow;
     const DWORD type = ::GetFileType(h);
     const bool directory = (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
-    const bool link = (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0;
+    // A reparse point is a link only by its tag (reparse.hpp). A tag that cannot be read is taken
+    // for a link: refusing is the safe side.
+    FILE_ATTRIBUTE_TAG_INFO tag{};
+    tag.ReparseTag = IO_REPARSE_TAG_SYMLINK;
+    if ((info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0) ::GetFileInformationByHandleEx(h, FileAttributeTagInfo, &tag, sizeof tag);
+    const bool link = is_link(info.dwFileAttributes, tag.ReparseTag);
     out.regular = type == FILE_TYPE_DISK && !directory && !link;
     out.kind = directory ? "a directory" : link ? "a symbolic link" : type == FILE_TYPE_PIPE ? "a pipe"
              : type == FILE_TYPE_CHAR ? "a character device" : out.regular ? "a regular file" : "not a regular file";

@@ -76,6 +76,32 @@ inline std::string lock_helper() { return helper_arg("lock_helper"); }
 inline std::string boost_peer() { return helper_arg("boost_peer"); }
 inline std::string zc_lockfile_command() { return helper_arg("zc-lockfile"); }
 
+// ThreadSanitizer postpones a signal handler while the process is blocked in a system call it does
+// not intercept (flock, waitpid, waitid): under it, the cases that need zc-lockfile's handlers to
+// run while it waits cannot pass, and say so.
+inline bool signals_postponed_by_tsan()
+{
+#if defined(__SANITIZE_THREAD__)
+    BOOST_TEST_MESSAGE("not run under ThreadSanitizer, which postpones signal handlers during blocking calls");
+    return true;
+#else
+    return false;
+#endif
+}
+
+// A helper library's path for LD_PRELOAD, which splits its list at spaces and colons and cannot
+// quote them: a library under a path holding either (a clone in "/root/my projects") is copied
+// to a temporary directory, once per test program.
+inline std::string preloadable(const std::string& library)
+{
+    const std::string built = helper_arg(library);
+    if (built.find_first_of(" :") == std::string::npos) return built;
+    static temp_dir copy_dir;
+    const std::string copy = copy_dir / library;
+    if (!std::filesystem::exists(copy)) std::filesystem::copy_file(built, copy);
+    return copy;
+}
+
 // The Python original as installed by Debian (python3-zc.lockfile), for /usr/bin/python3.
 inline const char* python_peer_script()
 {

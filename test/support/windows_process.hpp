@@ -40,15 +40,16 @@ public:
         // Only the child's ends are inherited.
         ::SetHandleInformation(in_write, HANDLE_FLAG_INHERIT, 0);
         ::SetHandleInformation(out_read, HANDLE_FLAG_INHERIT, 0);
-        std::string command = zc_cli::command_line(argv);
-        STARTUPINFOA si{};
+        // UTF-8 arguments, as the command takes them (command_line.hpp).
+        std::wstring command = zc_cli::widen(zc_cli::command_line(argv));
+        STARTUPINFOW si{};
         si.cb = sizeof si;
         si.dwFlags = STARTF_USESTDHANDLES;
         si.hStdInput = in_read;
         si.hStdOutput = out_write;
         si.hStdError = merge_stderr ? out_write : ::GetStdHandle(STD_ERROR_HANDLE);
         PROCESS_INFORMATION pi{};
-        const BOOL ok = ::CreateProcessA(nullptr, &command[0], nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &pi);
+        const BOOL ok = ::CreateProcessW(nullptr, &command[0], nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &pi);
         ::CloseHandle(in_read);
         ::CloseHandle(out_write);
         to_child_ = in_write;

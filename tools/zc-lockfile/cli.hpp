@@ -36,11 +36,20 @@ enum class verbosity { quiet, normal, verbose };
 void setup_logging(verbosity v);
 
 int run(const run_args& args);
-// Platform code (command_posix.cpp, command_windows.cpp). prepare_signals: what an interrupt
-// does before COMMAND starts (zc-lockfile ends, as killed by it) and while it runs (COMMAND
-// decides). run_command: runs COMMAND, which dies if zc-lockfile does, and returns its exit
-// status (128 + N for a POSIX signal N; 127 when it cannot be found, 126 when it cannot be run).
+// Platform code (command_posix.cpp, command_windows.cpp); doc/cli.adoc, "Signals and exit status",
+// has the rules. prepare_signals: what an interrupt does before COMMAND starts (zc-lockfile ends,
+// as killed by it) and while it runs (COMMAND decides); signals ignored when zc-lockfile started
+// stay ignored. hold_signals: from now on a signal waits (POSIX: it is blocked) until run_command
+// knows what to do with it. run_command: runs COMMAND, which dies if zc-lockfile does, and returns
+// its exit status (128 + N for a POSIX signal N; 127 when it cannot be found, 126 when it cannot
+// be run; 70 when how it ended cannot be learnt, never 0); or 128 + N without starting COMMAND
+// when signal N came while the lock was held and COMMAND had not started.
 void prepare_signals();
+void hold_signals();
+// The arguments after the program's name, as UTF-8 on Windows too: there, from the wide command
+// line (argv holds them in the ANSI code page, which cannot hold every path); see narrow() in
+// command_line.hpp.
+std::vector<std::string> arguments(int argc, char** argv);
 int run_command(const std::vector<std::string>& command);
 int status(const status_args& args);
 

@@ -1,6 +1,7 @@
 // Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
-// zc-lockfile run, on POSIX: COMMAND in a forked child, signals forwarded to it, and COMMAND
-// killed with us (PR_SET_PDEATHSIG on Linux).
+// zc-lockfile run, on POSIX: COMMAND in a forked child, signals forwarded to it when it did not
+// get them itself, and COMMAND killed with us (PR_SET_PDEATHSIG on Linux). doc/cli.adoc, "Signals
+// and exit status", states the rules this file implements.
 
 #include "cli.hpp"
 
@@ -19,42 +20,63 @@ namespace zc_cli {
 
 namespace {
 
-// The child running COMMAND, once there is one: the signal handler forwards to it.
-volatile sig_atomic_t child_pid = 0;
-
 const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
-extern "C" void on_signal(int sig)
+// The child running COMMAND, from its fork until it is reaped: the handler forwards to it. Only
+// ever cleared with the forwarded signals blocked, so that no handler can send a signal to a pid
+// that has been reaped (and may belong to another process by then).
+volatile sig_atomic_t child_pid = 0;
+
+// What zc-lockfile started with, which COMMAND gets back: the signal mask, and whether SIGCHLD
+// was ignored. The forwarded signals that were ignored get no handler: they stay ignored for both.
+sigset_t inherited_mask;
+bool sigchld_ignored = false;
+sigset_t handled;  // the forwarded signals that have our handler
+
+// Whether COMMAND got this signal itself. The kernel sends the terminal's signals (Ctrl-C,
+// Ctrl-\, and the SIGHUP when the terminal's controlling process ends) to the foreground process
+// group, which COMMAND shares with us unless it left it: those come with si_code SI_KERNEL. The
+// one kernel signal sent to us alone is the SIGHUP of a terminal's hangup when we are the session
+// leader. A signal sent by COMMAND itself (as kill 0 does) reached it too.
+bool reached_command(int sig, const siginfo_t* info, pid_t child)
 {
-    if (child_pid > 0) {
-        ::kill(static_cast<pid_t>(child_pid), sig);  // COMMAND decides; we report how it ended
+    if (info == nullptr) return false;
+    if (info->si_code == SI_KERNEL) {
+        if (sig == SIGHUP && ::getsid(0) == ::getpid()) return false;
+        return ::getpgid(child) == ::getpgrp();
+    }
+    return info->si_code <= 0 && info->si_pid == child;  // SI_USER, SI_QUEUE, SI_TKILL
+}
+
+extern "C" void on_signal(int sig, siginfo_t* info, void*)
+{
+    const int saved = errno;
+    const pid_t child = static_cast<pid_t>(child_pid);
+    if (child > 0) {
+        if (!reached_command(sig, info, child)) ::kill(child, sig);  // COMMAND decides; we report how it ended
+        errno = saved;
         return;
     }
-    // Still waiting for the lock: nothing is held that the kernel will not release. End now,
-    // as a process killed by that signal would report it.
+    // Still waiting for the lock (everywhere else the handled signals are blocked): nothing is
+    // held that the kernel will not release. End now, as a process killed by that signal would
+    // report it.
     ::_exit(128 + sig);
 }
 
-void install_handlers()
+void set_mask(int how, const sigset_t& set, sigset_t* old = nullptr) { ::sigprocmask(how, &set, old); }
+
+void set_disposition(int sig, void (*disposition)(int))
 {
     struct sigaction sa;
     std::memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
+    sa.sa_handler = disposition;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    for (int sig : forwarded_signals) ::sigaction(sig, &sa, nullptr);
+    ::sigaction(sig, &sa, nullptr);
 }
 
-void block_signals(sigset_t& old)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    for (int sig : forwarded_signals) sigaddset(&set, sig);
-    ::sigprocmask(SIG_BLOCK, &set, &old);
-}
-
-// In the child, between fork and exec: only async-signal-safe calls.
-[[noreturn]] void exec_command(char* const* argv, pid_t parent, const sigset_t& old_mask)
+// In the child, between fork and exec: only async-signal-safe calls. The handled signals are
+// blocked on entry: they stay so until their disposition is the default again.
+[[noreturn]] void exec_command(char* const* argv, pid_t parent)
 {
 #if defined(__linux__)
     // If zc-lockfile dies, even by SIGKILL, COMMAND must not go on without the lock. The parent
@@ -63,11 +85,10 @@ void block_signals(sigset_t& old)
 #else
     (void)parent;
 #endif
-    struct sigaction dfl;
-    std::memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    for (int sig : forwarded_signals) ::sigaction(sig, &dfl, nullptr);
-    ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    for (int sig : forwarded_signals)
+        if (sigismember(&handled, sig)) set_disposition(sig, SIG_DFL);
+    if (sigchld_ignored) set_disposition(SIGCHLD, SIG_IGN);
+    set_mask(SIG_SETMASK, inherited_mask);
     ::execvp(argv[0], argv);
     const int e = errno;
     const char* prefix = "zc-lockfile: cannot run ";
@@ -80,46 +101,97 @@ void block_signals(sigset_t& old)
     ::_exit(e == ENOENT ? 127 : 126);  // as shells report it
 }
 
-int status_of(int wait_status)
+// The first handled signal that arrived while they were blocked, or 0.
+int pending_signal()
 {
-    if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
-    if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+    sigset_t pending;
+    sigemptyset(&pending);
+    ::sigpending(&pending);
+    for (int sig : forwarded_signals)
+        if (sigismember(&handled, sig) && sigismember(&pending, sig)) return sig;
+    return 0;
+}
+
+// Waits for COMMAND to end without reaping it, so that its pid stays its own while a handler may
+// still signal it; then blocks the handled signals, forgets the pid and reaps. The status comes
+// from waitid's report. A status that cannot be learnt is exit_software, never 0: 0 would report
+// a command that may have failed as a success.
+int wait_for(pid_t child, const std::string& name)
+{
+    siginfo_t info;
+    for (;;) {
+        std::memset(&info, 0, sizeof info);
+        if (::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT) == 0) break;
+        if (errno == EINTR) continue;
+        const int e = errno;
+        set_mask(SIG_BLOCK, handled);
+        child_pid = 0;
+        std::cerr << "zc-lockfile: cannot learn how " << name << " ended: " << std::strerror(e) << "\n";
+        return exit_software;
+    }
+    set_mask(SIG_BLOCK, handled);
+    child_pid = 0;
+    int ignored = 0;
+    while (::waitpid(child, &ignored, 0) < 0 && errno == EINTR) {
+    }
+    if (info.si_code == CLD_EXITED) return info.si_status;
+    if (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) return 128 + info.si_status;
     return exit_software;
 }
 
 } // namespace
 
-void prepare_signals() { install_handlers(); }
+void prepare_signals()
+{
+    ::sigprocmask(SIG_SETMASK, nullptr, &inherited_mask);
+    // An ignored SIGCHLD makes the kernel reap COMMAND by itself, and waitid fail with ECHILD.
+    struct sigaction chld;
+    ::sigaction(SIGCHLD, nullptr, &chld);
+    sigchld_ignored = chld.sa_handler == SIG_IGN;
+    set_disposition(SIGCHLD, SIG_DFL);
+
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&handled);
+    for (int sig : forwarded_signals) {
+        struct sigaction current;
+        ::sigaction(sig, nullptr, &current);
+        if (current.sa_handler != SIG_IGN) sigaddset(&handled, sig);  // nohup's SIGHUP stays ignored
+    }
+    sa.sa_mask = handled;  // one handler at a time
+    for (int sig : forwarded_signals)
+        if (sigismember(&handled, sig)) ::sigaction(sig, &sa, nullptr);
+}
+
+void hold_signals() { set_mask(SIG_BLOCK, handled); }
+
+std::vector<std::string> arguments(int argc, char** argv) { return std::vector<std::string>(argv + 1, argv + argc); }
 
 int run_command(const std::vector<std::string>& command)
 {
+    hold_signals();  // from the lock to the fork: a signal waits until we know what to do with it
+    // A signal that came while we held the lock and COMMAND had not started: COMMAND did not get
+    // it, and is not started. The caller releases the lock.
+    if (const int sig = pending_signal()) return 128 + sig;
+
     std::vector<char*> argv;
     for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-
-    sigset_t old_mask;
-    block_signals(old_mask);  // no forwarding before child_pid is known
     const pid_t parent = ::getpid();
     const pid_t child = ::fork();
-    if (child == 0) exec_command(argv.data(), parent, old_mask);
+    if (child == 0) exec_command(argv.data(), parent);
     if (child < 0) {
         const int e = errno;
-        ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
         std::cerr << "zc-lockfile: cannot start " << command[0] << ": " << std::strerror(e) << "\n";
         return exit_software;
     }
     child_pid = child;
-    ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
-
-    int wait_status = 0;
-    while (::waitpid(child, &wait_status, 0) < 0) {
-        if (errno != EINTR) {
-            wait_status = 0;
-            break;
-        }
-    }
-    child_pid = 0;
-    return status_of(wait_status);
+    set_mask(SIG_SETMASK, inherited_mask);
+    return wait_for(child, command[0]);
+    // The handled signals stay blocked: one that comes after COMMAND ended changes nothing, and
+    // the caller releases the lock and exits with COMMAND's status.
 }
 
 } // namespace zc_cli

@@ -21,6 +21,8 @@
 #endif
 #include <windows.h>
 
+#include <shellapi.h>  // CommandLineToArgvW
+
 namespace zc_cli {
 
 namespace {
@@ -39,6 +41,18 @@ std::string message_of(DWORD e)
 } // namespace
 
 void prepare_signals() {}
+void hold_signals() {}
+
+std::vector<std::string> arguments(int argc, char** argv)
+{
+    int count = 0;
+    wchar_t** wide = ::CommandLineToArgvW(::GetCommandLineW(), &count);
+    if (wide == nullptr) return std::vector<std::string>(argv + 1, argv + argc);
+    std::vector<std::string> out;
+    for (int i = 1; i < count; ++i) out.push_back(narrow(wide[i]));
+    ::LocalFree(wide);
+    return out;
+}
 
 int run_command(const std::vector<std::string>& command)
 {
@@ -51,13 +65,16 @@ int run_command(const std::vector<std::string>& command)
         std::cerr << "zc-lockfile: cannot create a job object: " << message_of(::GetLastError()) << "\n";
         return exit_software;
     }
-    std::string line = command_line(command);
-    STARTUPINFOA si{};
+    // COMMAND's arguments as they came: widened back exactly (command_line.hpp).
+    std::vector<std::wstring> wide;
+    for (const auto& a : command) wide.push_back(widen(a));
+    std::wstring line = command_line(wide);
+    STARTUPINFOW si{};
     si.cb = sizeof si;
     PROCESS_INFORMATION pi{};
     // Handles are inherited only when inheritable: the lock file's is not (the library opens it
     // so), and the standard handles are.
-    if (!::CreateProcessA(nullptr, &line[0], nullptr, nullptr, TRUE, CREATE_SUSPENDED, nullptr, nullptr, &si, &pi)) {
+    if (!::CreateProcessW(nullptr, &line[0], nullptr, nullptr, TRUE, CREATE_SUSPENDED, nullptr, nullptr, &si, &pi)) {
         const DWORD e = ::GetLastError();
         std::cerr << "zc-lockfile: cannot run " << command[0] << ": " << message_of(e) << "\n";
         ::CloseHandle(job);

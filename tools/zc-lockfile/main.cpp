@@ -39,7 +39,9 @@ const char* const help_text =
     "                         recorded_hostname, recorded_alive, stale\n"
     "-q      log errors only; -v log debug records too (logs go to stderr)\n"
     "\n"
-    "Exit statuses: 64 usage error, 74 the lock file cannot be opened or created, 75 busy.\n"
+    "Exit statuses: 64 usage error, 70 internal failure (run: fork failed, or how COMMAND\n"
+    "ended cannot be learnt; never 0), 74 the lock file cannot be opened or created, 75 busy.\n"
+    "Signals: doc/cli.adoc, \"Signals and exit status\".\n"
     "If zc-lockfile is killed, COMMAND is killed too (Linux: PR_SET_PDEATHSIG; Windows: a job\n"
     "object).\n";
 
@@ -74,7 +76,7 @@ int main(int argc, char** argv)
 {
     using namespace zc_cli;
     try {
-        std::vector<std::string> args(argv + 1, argv + argc);
+        const std::vector<std::string> args = arguments(argc, argv);
         verbosity v = verbosity::normal;
         std::size_t i = 0;
         const auto take_verbosity = [&](const std::string& a) {

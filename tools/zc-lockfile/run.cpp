@@ -17,6 +17,11 @@ int run(const run_args& args)
     zc::lockfile::options opts;
     opts.wait = args.wait;
     opts.shared = args.shared;
+    // A single attempt does not block: a signal during it waits until the lock is taken or
+    // refused, and no record can be left behind. A wait must stay interruptible: a signal during
+    // it ends zc-lockfile at once; only one that comes between the kernel's grant and the
+    // constructor's return (the record's write) can leave a record behind.
+    if (args.wait == std::chrono::nanoseconds::zero()) hold_signals();
     std::unique_ptr<zc::lockfile::SimpleLockFile> lock;
     try {
         lock = std::make_unique<zc::lockfile::LockFile>(args.path, args.content_template, opts);
