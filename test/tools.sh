@@ -39,7 +39,10 @@ for h in boost_peer lock_helper libreplace_shim.so libsignal_shim.so; do
 done
 helpers+=("$(find bin -path '*release/cxxstd-17-iso/threading-multi/visibility-hidden/*' -name zc-lockfile -type f -not -path '*sanitizer*' | head -n 1)")
 helpers+=("$root/test/helper/signal_cases.py")
-modules=$(find "$bin" -name '*_test-s*' -type f -perm -u+x -not -path '*sanitizer*' | sort)
+# alloc_failure_test is left out: memcheck replaces operator new with its own, so the test's
+# failing allocator never runs (its first case, the_counter_sees_the_librarys_own_allocations,
+# says so and fails). It runs natively and under both sanitizers above.
+modules=$(find "$bin" -name '*_test-s*' -type f -perm -u+x -not -path '*sanitizer*' -not -name 'alloc_failure_test-*' | sort)
 count=0
 for m in $modules; do
     LD_LIBRARY_PATH="$lib_dir" valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
