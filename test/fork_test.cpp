@@ -461,6 +461,15 @@ BOOST_AUTO_TEST_CASE(a_child_of_a_thread_in_a_timed_wait_is_refused_then_locks_o
 // child_lock_limit, and reports through a pipe.
 BOOST_AUTO_TEST_CASE(forks_landing_mid_acquisition_or_mid_release_leave_each_child_free_to_lock)
 {
+#if defined(__SANITIZE_ADDRESS__)
+    // GCC 12's AddressSanitizer does not take its allocator's locks around fork(): a fork that
+    // lands while the cycling thread is inside malloc leaves the child a lock held for ever, and
+    // the child's next allocation of that size hangs (google/sanitizers#1814). Seen once here,
+    // under heavy load: a child hung holding the lock. glibc's malloc is fork-safe, so the case
+    // runs natively and under ThreadSanitizer, which locks its allocator around fork.
+    BOOST_TEST_MESSAGE("not run under AddressSanitizer, whose allocator is not fork-safe in a threaded process");
+    return;
+#endif
     constexpr int forks = 200;
     constexpr auto child_lock_limit = 10s;
     temp_dir dir;
