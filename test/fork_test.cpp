@@ -466,7 +466,7 @@ BOOST_AUTO_TEST_CASE(forks_landing_mid_acquisition_or_mid_release_leave_each_chi
     // lands while the cycling thread is inside malloc leaves the child a lock held for ever, and
     // the child's next allocation of that size hangs (google/sanitizers#1814). Seen once here,
     // under heavy load: a child hung holding the lock. glibc's malloc is fork-safe, so the case
-    // runs natively and under ThreadSanitizer, which locks its allocator around fork.
+    // runs natively and under ThreadSanitizer.
     BOOST_TEST_MESSAGE("not run under AddressSanitizer, whose allocator is not fork-safe in a threaded process");
     return;
 #endif
