@@ -162,7 +162,7 @@ BOOST_AUTO_TEST_CASE(read_only_file_system)
     if (ro.mounted()) write_file(ro.point() + "/existing", " 1\n");
     if (!ro.mounted() || !ro.remount_read_only()) {
         // Mounting needs CAP_SYS_ADMIN; CI runs as root and has it.
-        BOOST_TEST_MESSAGE("cannot mount a tmpfs here: read-only case not run");
+        BOOST_TEST_MESSAGE("cannot mount a tmpfs here (mounting needs root: CAP_SYS_ADMIN): read-only case not run");
         BOOST_TEST(::geteuid() != 0, "root could not mount a read-only tmpfs");
         return;
     }
