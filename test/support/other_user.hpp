@@ -28,9 +28,10 @@
 namespace zc_test {
 
 // Whether a user who is neither the owner nor in the group of anything on the way (nobody, with
-// no supplementary groups) may search every directory up to path and read path: by the permission
-// bits (ACLs are not read; they could only make this answer wrong towards copying too much).
-inline bool others_can_read(const std::filesystem::path& path)
+// no supplementary groups) may search every directory up to path and then do `last` (S_IROTH,
+// S_IXOTH) to path itself: by the permission bits (ACLs are not read; they could only make the
+// answer wrong towards copying too much or skipping).
+inline bool others_may(const std::filesystem::path& path, mode_t last)
 {
     const std::filesystem::path full = std::filesystem::absolute(path);
     std::filesystem::path prefix;
@@ -38,11 +39,12 @@ inline bool others_can_read(const std::filesystem::path& path)
         prefix /= *part;
         struct stat st;
         if (::stat(prefix.c_str(), &st) != 0) return false;
-        const bool last = std::next(part) == full.end();
-        if ((st.st_mode & (last ? S_IROTH : S_IXOTH)) == 0) return false;
+        if ((st.st_mode & (std::next(part) == full.end() ? last : S_IXOTH)) == 0) return false;
     }
     return true;
 }
+inline bool others_can_read(const std::filesystem::path& path) { return others_may(path, S_IROTH); }
+inline bool others_can_search(const std::filesystem::path& directory) { return others_may(directory, S_IXOTH); }
 
 // The shared libraries the dynamic loader would load for program, as (the name it asks for, the
 // file it finds): the loader's own list (LD_TRACE_LOADED_OBJECTS=1, what ldd prints), which
