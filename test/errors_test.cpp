@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "support/fixture.hpp"
+#include "support/other_user.hpp"
 #include "support/process.hpp"
 #include "support/tmpfs.hpp"
 
@@ -144,10 +145,10 @@ BOOST_AUTO_TEST_CASE(a_file_we_may_not_write)
     write_file(path, " 1\n");
     ::chmod(path.c_str(), 0444);
     ::chmod(dir.path.c_str(), 0755);
-    // As root the permission bits do not apply: run the attempt as nobody.
-    std::vector<std::string> argv = {lock_helper(), "lock", path};
-    if (::geteuid() == 0) argv.insert(argv.begin(), {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
-    child_process attempt(argv);
+    // As root the permission bits do not apply: the attempt runs as nobody, from a copy of the
+    // helper that nobody can reach wherever the build tree is (support/other_user.hpp).
+    const as_unprivileged_user attempt_argv(lock_helper(), {"lock", path});
+    child_process attempt(attempt_argv.argv());
     const std::string line = attempt.read_line();
     BOOST_TEST(line.find("error Couldn't open lock file '" + path + "': Permission denied") == 0, line);
     BOOST_TEST(attempt.exit_code() == 4);
@@ -161,7 +162,7 @@ BOOST_AUTO_TEST_CASE(read_only_file_system)
     if (ro.mounted()) write_file(ro.point() + "/existing", " 1\n");
     if (!ro.mounted() || !ro.remount_read_only()) {
         // Mounting needs CAP_SYS_ADMIN; CI runs as root and has it.
-        BOOST_TEST_MESSAGE("cannot mount a tmpfs here: read-only case not run");
+        BOOST_TEST_MESSAGE("cannot mount a tmpfs here (mounting needs root: CAP_SYS_ADMIN): read-only case not run");
         BOOST_TEST(::geteuid() != 0, "root could not mount a read-only tmpfs");
         return;
     }

@@ -115,7 +115,7 @@ BOOST_AUTO_TEST_CASE(a_full_disk_while_writing_the_record_fails_clearly_and_rele
     tmpfs disk(dir / "full", "64k");
     if (disk.mounted()) fill(disk);
     if (!disk.mounted()) {
-        BOOST_TEST_MESSAGE("cannot mount a tmpfs here: full-disk case not run");
+        BOOST_TEST_MESSAGE("cannot mount a tmpfs here (mounting needs root: CAP_SYS_ADMIN): full-disk case not run");
         BOOST_TEST(::geteuid() != 0, "root could not mount a tmpfs");
         return;
     }

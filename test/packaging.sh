@@ -9,8 +9,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-work=$(mktemp -d)
-chmod 755 "$work"  # the permission test runs a helper from here as nobody
+work=$(mktemp -d)  # 0700: the tests' unprivileged attempts run copies of their helpers (issue 16)
 trap 'rm -rf "$work"' EXIT
 . "$root/test/stage.sh"
 quiet() { "$@" > "$work/out.log" 2>&1 || { cat "$work/out.log"; return 1; }; }
@@ -63,7 +62,7 @@ quiet cmake --build "$work/subdir" -j2
 
 stage "Conan 2: conan create, shared and static, offline against the system's Boost"
 python3 -m venv "$work/venv" 2>/dev/null || /usr/bin/python3 -m venv "$work/venv"
-quiet "$work/venv/bin/pip" install "conan==2.34.0"
+quiet "$work/venv/bin/pip" install --no-cache-dir "conan==2.34.0"  # nothing written under $HOME
 PATH="$work/venv/bin:$PATH"
 # tag::conan[]
 export CONAN_HOME="$work/conan-home"        # a private Conan cache

@@ -3,9 +3,10 @@
 # The Windows stage: cross-compiles the library, its tests and the zc-lockfile command with
 # Debian's mingw-w64, and runs the tests under Debian's Wine.
 #
-#   test/windows.sh            (as root on Debian 12; run from the top of the tree)
+#   test/windows.sh            (on Debian 12, from anywhere in the tree; as root, or as another
+#                               user once root has installed the packages of step 1)
 #
-# 1. Installs mingw-w64 and wine64 when missing.
+# 1. Installs mingw-w64 and wine64 when missing (as root; another user is told the command).
 # 2. Builds the Boost libraries the project needs (Log and its dependencies, Test) for mingw,
 #    static, one variant, from Debian's own Boost 1.81 source package (Debian's patches
 #    applied): fetched with apt-get source from a deb-src list kept in a temporary directory,
@@ -29,6 +30,10 @@ command -v cmake >/dev/null 2>&1 || need="$need cmake"
 command -v b2 >/dev/null 2>&1 || need="$need libboost1.81-tools-dev"
 command -v dpkg-source >/dev/null 2>&1 || need="$need dpkg-dev"
 if [ -n "$need" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "windows.sh: missing packages; as root: apt-get install -y --no-install-recommends$need" >&2
+        exit 1
+    fi
     apt-get install -y --no-install-recommends $need >/dev/null
 fi
 
@@ -50,7 +55,12 @@ if [ ! -f "$boost/.complete" ]; then
     # package files.
     (cd "$work/src" && b2 --user-config="$work/user-config.jam" toolset=gcc-mingw target-os=windows \
         link=static runtime-link=static variant=release threading=multi address-model=64 \
-        --with-log --with-test -j2 --build-dir="$work/build" --prefix="$boost" -d0 install)
+        --with-log --with-test -j2 --build-dir="$work/build" --prefix="$work/install" -d0 install)
+    # Installed under the temporary directory and moved: the clone's path (which may hold a space)
+    # never reaches Boost's b2. Boost's CMake files find their libraries relative to themselves.
+    rm -rf "$boost"
+    mkdir -p "$(dirname "$boost")"
+    mv "$work/install" "$boost"
     rm -rf "$work"
     touch "$boost/.complete"
 fi
