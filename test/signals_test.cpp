@@ -101,6 +101,49 @@ BOOST_AUTO_TEST_CASE(ctrl_c_on_a_terminal_reaches_the_command_once)
     BOOST_TEST(r["status"] == "0");   // then SIGTERM, sent to zc-lockfile alone, was forwarded
 }
 
+// Found by the attack on issue 13: COMMAND dying of Ctrl-C's SIGINT must end the script that ran
+// zc-lockfile, as it does without the wrapper: bash goes on after a child that exited 130, and
+// stops only when its child died of SIGINT, so zc-lockfile ends by the signal that ended COMMAND.
+BOOST_AUTO_TEST_CASE(ctrl_c_stops_the_script_that_runs_zc_lockfile)
+{
+    if (signals_postponed_by_tsan()) return;
+    temp_dir dir;
+    auto r = run_case("ctrl-c-script", dir / "lock");
+    BOOST_TEST(r["step2"] == "0");
+    BOOST_TEST(r["status"] == "130");
+    BOOST_TEST(probe_fcntl(dir / "lock") == probe_acquired);
+}
+
+// Found by the attack: a signal the parent blocked (and had pending) is the parent's: COMMAND is
+// started with the mask it inherited, as under env(1) or flock(1).
+BOOST_AUTO_TEST_CASE(a_signal_the_parent_blocked_does_not_stop_the_command)
+{
+    temp_dir dir;
+    auto r = run_case("blocked-pending", dir / "lock");
+    BOOST_TEST(r["ran"] == "1");
+    BOOST_TEST(r["status"] == "0");
+}
+
+// Found by the attack: SIGTERM forwarded to a stopped COMMAND is followed by SIGCONT (as
+// timeout(1) does), or zc-lockfile would wait for ever.
+BOOST_AUTO_TEST_CASE(sigterm_ends_a_stopped_command)
+{
+    if (signals_postponed_by_tsan()) return;
+    temp_dir dir;
+    auto r = run_case("stopped-term", dir / "lock");
+    BOOST_TEST(r["status"] == "143");
+}
+
+// Found by the attack: SIGUSR1 (and SIGUSR2) are forwarded, not left to end zc-lockfile.
+BOOST_AUTO_TEST_CASE(sigusr1_is_forwarded_to_the_command)
+{
+    if (signals_postponed_by_tsan()) return;
+    temp_dir dir;
+    auto r = run_case("usr1", dir / "lock");
+    BOOST_TEST(r["got"] == "1");
+    BOOST_TEST(r["status"] == "0");
+}
+
 // Item 4: a signal that comes once the lock is held but before COMMAND starts: COMMAND is not
 // started, the lock and its record are released, and the status is 128+N.
 BOOST_AUTO_TEST_CASE(a_signal_between_the_lock_and_the_command_leaves_no_record)

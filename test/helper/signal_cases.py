@@ -26,6 +26,16 @@
 #                    command received; codes: their si_code values; status: the wrapper's.
 #   group-int        as ctrl-c, but SIGINT comes from kill(-PGID) by another process, under
 #                    setsid(1), with no terminal.
+#   ctrl-c-script    `bash -c 'WRAPPER COMMAND; echo step2'` in the foreground of a
+#                    pseudo-terminal; Ctrl-C is typed while COMMAND (`sleep`) runs. step2: whether
+#                    the script went on (bash stops it only when its child died of SIGINT);
+#                    status: bash's exit status.
+#   blocked-pending  the wrapper's parent blocks SIGTERM and has one pending when it starts the
+#                    wrapper; the command is `echo ran`. ran: whether it ran; status: the wrapper's.
+#   usr1             the wrapper is sent SIGUSR1 while the command waits for one. got: whether the
+#                    command received it; status: the wrapper's.
+#   stopped-term     the command stops itself (SIGSTOP); the wrapper is sent SIGTERM. status: the
+#                    wrapper's, or "hung" when it had not ended 20 s later.
 import os
 import pty
 import select
@@ -87,6 +97,15 @@ class Lines:
         line = line.decode(errors="replace").strip("\r")
         self.seen.append(line)
         return line
+
+    def rest_has(self, text):
+        """1 when one of the lines up to the end is text, else 0."""
+        found = 0
+        while True:
+            line = self.next()
+            if line is None:
+                return found
+            found = found or int(line == text)
 
     def until(self, prefix):
         while True:
@@ -191,7 +210,73 @@ def group_int(wrapper):
     p.returncode = 0  # reaped by wait_exit
 
 
-cases = {"sigchld-ignored": sigchld_ignored, "nohup-hangup": nohup_hangup, "hangup": hangup, "ctrl-c": ctrl_c, "group-int": group_int}
+def ctrl_c_script(wrapper):
+    pid, master = pty.fork()
+    if pid == 0:
+        script = '"$@" sh -c "echo ready; exec sleep 60"; echo "step2 $?"'
+        os.execvp("bash", ["bash", "-c", script, "bash"] + wrapper)
+    lines = Lines(master)
+    lines.until("ready")
+    os.write(master, b"\x03")
+    step2 = 0
+    while True:
+        line = lines.next()
+        if line is None:
+            break
+        if line.lstrip("^C").startswith("step2"):
+            step2 = 1
+    print("step2=%d status=%d" % (step2, wait_exit(pid)))
+
+
+def blocked_pending(wrapper):
+    out_r, out_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(out_w, 1)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.execvp(wrapper[0], wrapper + ["echo", "ran"])
+    os.close(out_w)
+    ran = Lines(out_r).rest_has("ran")
+    print("ran=%d status=%d" % (ran, wait_exit(pid)))
+
+
+def stopped_term(wrapper):
+    p = subprocess.Popen(wrapper + ["sh", "-c", "echo ready $$; kill -STOP $$; exit 4"], stdout=subprocess.PIPE)
+    command = int(Lines(p.stdout.fileno()).until("ready").split()[1])
+    deadline = time.monotonic() + LIMIT
+    while True:  # the handshake: the command's state is "stopped"
+        with open("/proc/%d/stat" % command) as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "T":
+                break
+        if time.monotonic() > deadline:
+            raise SystemExit("the command did not stop")
+        time.sleep(0.001)
+    os.kill(p.pid, signal.SIGTERM)
+    try:
+        status = wait_exit(p.pid)
+    except SystemExit:
+        os.kill(command, signal.SIGKILL)
+        os.kill(p.pid, signal.SIGKILL)
+        status = "hung"
+    p.returncode = 0
+    print("status=%s" % status)
+
+
+def usr1(wrapper):
+    waiter = "import os, signal\nsignal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})\n" \
+             "print('ready', flush=True)\nsignal.sigwaitinfo({signal.SIGUSR1})\nprint('got', flush=True)\n"
+    p = subprocess.Popen(wrapper + [sys.executable, "-c", waiter], stdout=subprocess.PIPE)
+    lines = Lines(p.stdout.fileno())
+    lines.until("ready")
+    os.kill(p.pid, signal.SIGUSR1)
+    got = lines.rest_has("got")
+    p.returncode = 0
+    print("got=%d status=%d" % (got, wait_exit(p.pid)))
+
+
+cases = {"ctrl-c-script": ctrl_c_script, "usr1": usr1, "blocked-pending": blocked_pending, "stopped-term": stopped_term,
+         "sigchld-ignored": sigchld_ignored, "nohup-hangup": nohup_hangup, "hangup": hangup, "ctrl-c": ctrl_c, "group-int": group_int}
 if len(sys.argv) < 3 or sys.argv[1] not in cases:
     raise SystemExit("usage: signal_cases.py {%s} WRAPPER [ARG...]" % "|".join(cases))
 cases[sys.argv[1]](sys.argv[2:])

@@ -46,6 +46,10 @@ int run(const run_args& args);
 // when signal N came while the lock was held and COMMAND had not started.
 void prepare_signals();
 void hold_signals();
+// After the lock is released: when a signal N ended COMMAND (or came before it started), ends
+// zc-lockfile by the same signal, with no core dump, so that its parent sees a death by N (a shell
+// stops a script at a Ctrl-C only then); otherwise returns. POSIX only: a no-op on Windows.
+void end_as_command();
 // The arguments after the program's name, as UTF-8 on Windows too: there, from the wide command
 // line (argv holds them in the ANSI code page, which cannot hold every path); see narrow() in
 // command_line.hpp.

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <iostream>
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #if defined(__linux__)
@@ -20,12 +21,17 @@ namespace zc_cli {
 
 namespace {
 
-const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+// The signals that end a process by default and that a supervisor is asked to pass on. Others
+// (SIGALRM, SIGPIPE, ...) keep their default action: they end zc-lockfile, and COMMAND with it.
+const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
 // The child running COMMAND, from its fork until it is reaped: the handler forwards to it. Only
 // ever cleared with the forwarded signals blocked, so that no handler can send a signal to a pid
 // that has been reaped (and may belong to another process by then).
 volatile sig_atomic_t child_pid = 0;
+
+// The signal that ended COMMAND, or that came before it started: zc-lockfile ends by it too.
+int ending_signal = 0;
 
 // What zc-lockfile started with, which COMMAND gets back: the signal mask, and whether SIGCHLD
 // was ignored. The forwarded signals that were ignored get no handler: they stay ignored for both.
@@ -48,21 +54,6 @@ bool reached_command(int sig, const siginfo_t* info, pid_t child)
     return info->si_code <= 0 && info->si_pid == child;  // SI_USER, SI_QUEUE, SI_TKILL
 }
 
-extern "C" void on_signal(int sig, siginfo_t* info, void*)
-{
-    const int saved = errno;
-    const pid_t child = static_cast<pid_t>(child_pid);
-    if (child > 0) {
-        if (!reached_command(sig, info, child)) ::kill(child, sig);  // COMMAND decides; we report how it ended
-        errno = saved;
-        return;
-    }
-    // Still waiting for the lock (everywhere else the handled signals are blocked): nothing is
-    // held that the kernel will not release. End now, as a process killed by that signal would
-    // report it.
-    ::_exit(128 + sig);
-}
-
 void set_mask(int how, const sigset_t& set, sigset_t* old = nullptr) { ::sigprocmask(how, &set, old); }
 
 void set_disposition(int sig, void (*disposition)(int))
@@ -72,6 +63,40 @@ void set_disposition(int sig, void (*disposition)(int))
     sa.sa_handler = disposition;
     sigemptyset(&sa.sa_mask);
     ::sigaction(sig, &sa, nullptr);
+}
+
+// Ends zc-lockfile by sig, as timeout(1) does: a parent that sees an exit status of 128+N cannot
+// tell it from a death by N, and a shell stops a script or a list at a Ctrl-C only when its child
+// died of SIGINT. No core dump: the fault, if any, was COMMAND's. Async-signal-safe.
+[[noreturn]] void die_by(int sig)
+{
+    struct rlimit no_core;
+    no_core.rlim_cur = no_core.rlim_max = 0;
+    ::setrlimit(RLIMIT_CORE, &no_core);
+    set_disposition(sig, SIG_DFL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    ::sigprocmask(SIG_UNBLOCK, &one, nullptr);
+    ::raise(sig);
+    ::_exit(128 + sig);  // a signal whose default action does not end a process
+}
+
+extern "C" void on_signal(int sig, siginfo_t* info, void*)
+{
+    const int saved = errno;
+    const pid_t child = static_cast<pid_t>(child_pid);
+    if (child > 0) {
+        if (!reached_command(sig, info, child)) {
+            ::kill(child, sig);  // COMMAND decides; we report how it ended
+            ::kill(child, SIGCONT);  // a stopped COMMAND would not act on it until continued
+        }
+        errno = saved;
+        return;
+    }
+    // Still waiting for the lock (everywhere else the handled signals are blocked): nothing is
+    // held that the kernel will not release. End now, by that signal.
+    die_by(sig);
 }
 
 // In the child, between fork and exec: only async-signal-safe calls. The handled signals are
@@ -135,7 +160,10 @@ int wait_for(pid_t child, const std::string& name)
     while (::waitpid(child, &ignored, 0) < 0 && errno == EINTR) {
     }
     if (info.si_code == CLD_EXITED) return info.si_status;
-    if (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) return 128 + info.si_status;
+    if (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) {
+        ending_signal = info.si_status;
+        return 128 + info.si_status;
+    }
     return exit_software;
 }
 
@@ -158,7 +186,9 @@ void prepare_signals()
     for (int sig : forwarded_signals) {
         struct sigaction current;
         ::sigaction(sig, nullptr, &current);
-        if (current.sa_handler != SIG_IGN) sigaddset(&handled, sig);  // nohup's SIGHUP stays ignored
+        // nohup's SIGHUP stays ignored. A signal the parent blocked stays blocked, for us and for
+        // COMMAND: one pending from before, or sent while we wait, is the parent's to deal with.
+        if (current.sa_handler != SIG_IGN && !sigismember(&inherited_mask, sig)) sigaddset(&handled, sig);
     }
     sa.sa_mask = handled;  // one handler at a time
     for (int sig : forwarded_signals)
@@ -167,6 +197,13 @@ void prepare_signals()
 
 void hold_signals() { set_mask(SIG_BLOCK, handled); }
 
+void end_as_command()
+{
+    if (ending_signal == 0) return;
+    std::cout.flush();
+    die_by(ending_signal);
+}
+
 std::vector<std::string> arguments(int argc, char** argv) { return std::vector<std::string>(argv + 1, argv + argc); }
 
 int run_command(const std::vector<std::string>& command)
@@ -174,7 +211,10 @@ int run_command(const std::vector<std::string>& command)
     hold_signals();  // from the lock to the fork: a signal waits until we know what to do with it
     // A signal that came while we held the lock and COMMAND had not started: COMMAND did not get
     // it, and is not started. The caller releases the lock.
-    if (const int sig = pending_signal()) return 128 + sig;
+    if (const int sig = pending_signal()) {
+        ending_signal = sig;
+        return 128 + sig;
+    }
 
     std::vector<char*> argv;
     for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));

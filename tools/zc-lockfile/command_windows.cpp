@@ -42,6 +42,7 @@ std::string message_of(DWORD e)
 
 void prepare_signals() {}
 void hold_signals() {}
+void end_as_command() {}
 
 std::vector<std::string> arguments(int argc, char** argv)
 {

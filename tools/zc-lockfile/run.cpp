@@ -33,6 +33,7 @@ int run(const run_args& args)
     }
     const int status = run_command(args.command);
     lock->close();
+    end_as_command();
     return status;
 }
 
