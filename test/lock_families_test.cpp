@@ -66,6 +66,10 @@ BOOST_AUTO_TEST_CASE(other_network_and_cluster_file_systems)
 {
     BOOST_TEST((classify_file_system(0x01021997, "rw,trans=virtio", true) == lock_families::interact));  // 9p2000.L
     BOOST_TEST((classify_file_system(0x01021997, "rw,trans=virtio,version=9p2000.u", true) == lock_families::separate));
+    // Legacy 9P2000 as the kernel prints it (p9_show_client_options: ",noextend"; it never prints
+    // "version=9p2000"): no lock operations, flock is local, both families are taken.
+    BOOST_TEST((classify_file_system(0x01021997, "rw,trans=virtio,noextend", true) == lock_families::separate));
+    BOOST_TEST((classify_file_system(0x01021997, "rw,msize=8192,trans=tcp,noextend,port=564", true) == lock_families::separate));
     BOOST_TEST((classify_file_system(0x0BD00BD0, "rw,flock", true) == lock_families::interact));  // Lustre
     BOOST_TEST((classify_file_system(0x0BD00BD0, "rw,localflock", true) == lock_families::separate));
     BOOST_TEST((classify_file_system(0x65735546, "", true) == lock_families::separate));  // FUSE, virtiofs

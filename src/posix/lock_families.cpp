@@ -71,8 +71,11 @@ lock_families classify_file_system(unsigned long f_type, const std::string& supe
         return lock_families::interact;
     case v9fs_magic:
         // fs/9p/vfs_file.c v9fs_file_flock_dotl turns a flock into a POSIX lock owned by the
-        // file (9p2000.L, the default protocol); the legacy protocols have no lock operations.
-        if (has_option(super_options, "version=9p2000") || has_option(super_options, "version=9p2000.u"))
+        // file (9p2000.L, the default protocol). Legacy 9P2000 and 9P2000.u have no .flock (flock
+        // stays in the local VFS) and their record lock does nothing (v9fs_file_lock): both
+        // families are taken. The kernel prints ",noextend" for the legacy protocol and
+        // ",version=9p2000.u" for .u, nothing for .L (net/9p/client.c p9_show_client_options).
+        if (has_option(super_options, "noextend") || has_option(super_options, "version=9p2000.u"))
             return lock_families::separate;
         return lock_families::interact;
     case lustre_magic:
