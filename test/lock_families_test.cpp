@@ -10,13 +10,22 @@
 
 #include <zc/lockfile.hpp>
 
+#include <boost/system/system_error.hpp>
+
+#include <atomic>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using zc::lockfile::detail::classify_file_system;
@@ -34,13 +43,55 @@ bool env_is(const char* name, const char* value)
 lock_families expected_here()
 {
     if (zc::lockfile::detail::families_always_interact) return lock_families::interact;
+    // 9p: the mount table says "9p" while fstatfs gives the server's file system type, as QEMU's
+    // does; only 9p2000.L (no noextend, no version=9p2000.u) interacts.
+    if (env_is("ZC_NFS_SHIM_9P", "L")) return lock_families::interact;
+    if (std::getenv("ZC_NFS_SHIM_9P") != nullptr) return lock_families::separate;
     if (env_is("ZC_NFS_SHIM_FSTYPE", "nfs"))
         return env_is("ZC_NFS_SHIM_LOCAL_LOCK", "flock") || env_is("ZC_NFS_SHIM_LOCAL_LOCK", "all") ? lock_families::separate
                                                                                                        : lock_families::interact;
     return lock_families::separate;
 }
 
+// This program's fstatfs, which the library (linked statically) calls: it fails the next
+// fail_fstatfs calls with EIO, as a soft NFS mount whose server does not answer. The rest is the
+// next fstatfs's: the NFS shim's when run under it, libc's otherwise.
+std::atomic<int> fail_fstatfs{0};
+
+// Whether a flock(LOCK_EX | LOCK_NB) of another process gets the file: a forked child tries.
+bool flock_peer_gets_in(const std::string& path)
+{
+    const pid_t child = ::fork();
+    if (child == 0) {
+        const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+        ::_exit(fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0 ? 0 : 1);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// What an attempt that failed threw.
+struct failure {
+    boost::system::error_code code;
+    std::string what;
+};
+
 } // namespace
+
+extern "C" int fstatfs(int fd, struct statfs* buf) noexcept
+{
+    using real_fstatfs = int (*)(int, struct statfs*);
+    static const auto next = reinterpret_cast<real_fstatfs>(::dlsym(RTLD_NEXT, "fstatfs"));
+    int left = fail_fstatfs.load();
+    while (left > 0) {
+        if (fail_fstatfs.compare_exchange_weak(left, left - 1)) {
+            errno = EIO;
+            return -1;
+        }
+    }
+    return next(fd, buf);
+}
 
 BOOST_AUTO_TEST_CASE(nfs_interacts_unless_local_lock_keeps_flock_local)
 {
@@ -70,6 +121,12 @@ BOOST_AUTO_TEST_CASE(other_network_and_cluster_file_systems)
     // "version=9p2000"): no lock operations, flock is local, both families are taken.
     BOOST_TEST((classify_file_system(0x01021997, "rw,trans=virtio,noextend", true) == lock_families::separate));
     BOOST_TEST((classify_file_system(0x01021997, "rw,msize=8192,trans=tcp,noextend,port=564", true) == lock_families::separate));
+    // A 9p mount's fstatfs gives the server's type (QEMU: its host's, ext4 here): the mount
+    // table's type says 9p.
+    BOOST_TEST((classify_file_system(0xEF53, "9p", "rw,trans=virtio", true) == lock_families::interact));
+    BOOST_TEST((classify_file_system(0xEF53, "9p", "rw,trans=virtio,noextend", true) == lock_families::separate));
+    BOOST_TEST((classify_file_system(0xEF53, "ext4", "rw,relatime", true) == lock_families::separate));
+    BOOST_TEST((classify_file_system(0x6969, "nfs4", "rw,local_lock=none", true) == lock_families::interact));
     BOOST_TEST((classify_file_system(0x0BD00BD0, "rw,flock", true) == lock_families::interact));  // Lustre
     BOOST_TEST((classify_file_system(0x0BD00BD0, "rw,localflock", true) == lock_families::separate));
     BOOST_TEST((classify_file_system(0x65735546, "", true) == lock_families::separate));  // FUSE, virtiofs
@@ -83,6 +140,7 @@ BOOST_AUTO_TEST_CASE(other_network_and_cluster_file_systems)
 // The real detection (fstatfs, /proc/self/mountinfo) on a file of this run's file system.
 BOOST_AUTO_TEST_CASE(detection_on_this_file_system)
 {
+    namespace zd = zc::lockfile::detail;
     zc_test::temp_dir dir;
     const std::string path = dir / "probe.lock";
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -91,10 +149,15 @@ BOOST_AUTO_TEST_CASE(detection_on_this_file_system)
     BOOST_REQUIRE(::fstat(fd, &st) == 0);
     const auto dev = static_cast<std::uint64_t>(makedev(major(st.st_dev), minor(st.st_dev)));
     const lock_families want = expected_here();
-    BOOST_TEST((zc::lockfile::detail::families_of_device(fd, dev) == want));
+    zd::families_failure why;
+    BOOST_TEST((zd::families_of_device(fd, dev, why) == want));
     // The second time from the cache, the same answer.
-    BOOST_TEST((zc::lockfile::detail::families_of_device(fd, dev) == want));
-    BOOST_TEST(zc::lockfile::detail::takes_flock(fd) == (want == lock_families::separate));
+    BOOST_TEST((zd::families_of_device(fd, dev, why) == want));
+    // Never noted: found through fstat.
+    BOOST_TEST((zd::families_of_descriptor(fd, why) == want));
+    BOOST_TEST(zd::note_descriptor(fd, dev, why));
+    BOOST_TEST((zd::families_of_descriptor(fd, why) == want));
+    zd::forget_descriptor(fd);
     ::close(fd);
     BOOST_TEST_MESSAGE("families on " << dir.path << ": " << (want == lock_families::interact ? "interact" : "separate"));
 }
@@ -111,4 +174,74 @@ BOOST_AUTO_TEST_CASE(lock_file_takes_a_free_lock)
     }
     zc::lockfile::LockFile lock(path);
     BOOST_TEST(lock.is_locked());
+}
+
+// Finding 1 of the issue 12 attack: when /proc/self/mountinfo cannot be read for a moment (here:
+// no descriptor left for it, EMFILE), the attempt fails naming the reason instead of guessing the
+// file system's default, and nothing is cached: with the limit back, the next lock on the same
+// device reads the options and excludes a flock peer (flock(1), Python's zc.lockfile).
+BOOST_AUTO_TEST_CASE(an_unreadable_mount_table_fails_the_attempt_and_is_not_cached)
+{
+    if (zc::lockfile::detail::families_always_interact) return;
+    zc_test::temp_dir dir;
+    const std::string path = dir / "emfile.lock";
+    zc::lockfile::detail::forget_file_systems_for_tests();
+    struct rlimit old;
+    BOOST_REQUIRE(::getrlimit(RLIMIT_NOFILE, &old) == 0);
+    // The next free descriptor is the lock file's: allow exactly that one.
+    const int probe = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    BOOST_REQUIRE(probe >= 0);
+    ::close(probe);
+    struct rlimit tight = old;
+    tight.rlim_cur = static_cast<rlim_t>(probe) + 1;
+    BOOST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &tight) == 0);
+    failure thrown;
+    boost::system::error_code returned;
+    try {
+        zc::lockfile::SimpleLockFile lock(path);
+    } catch (const boost::system::system_error& e) {
+        thrown = {e.code(), e.what()};
+    }
+    { zc::lockfile::SimpleLockFile lock(path, returned); }
+    BOOST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &old) == 0);
+    BOOST_TEST(thrown.code == boost::system::errc::too_many_files_open);
+    BOOST_TEST(returned == boost::system::errc::too_many_files_open);
+    BOOST_TEST(thrown.what.find("'" + path + "'") != std::string::npos, thrown.what);
+    BOOST_TEST(thrown.what.find("reading /proc/self/mountinfo") != std::string::npos, thrown.what);
+    BOOST_TEST_MESSAGE("with no descriptor left: " << thrown.what);
+
+    const std::string after = dir / "after.lock";
+    zc::lockfile::SimpleLockFile lock(after);
+    BOOST_TEST(!flock_peer_gets_in(after));
+}
+
+// Finding 5: a transient fstatfs failure fails the attempt naming it, and notes nothing for the
+// descriptor: it used to be noted as "separate", and on a file system where the families interact
+// the attempt then refused itself (lock() waited for ever on its own flock).
+BOOST_AUTO_TEST_CASE(a_failing_fstatfs_fails_the_attempt_and_notes_nothing)
+{
+    if (zc::lockfile::detail::families_always_interact) return;
+    zc_test::temp_dir dir;
+    const std::string path = dir / "fstatfs.lock";
+    zc::lockfile::detail::forget_file_systems_for_tests();
+    zc::lockfile::SimpleLockFile lock(path, std::defer_lock);
+    fail_fstatfs = 1;
+    failure thrown;
+    bool acquired = false;
+    try {
+        acquired = lock.try_lock();
+    } catch (const boost::system::system_error& e) {
+        thrown = {e.code(), e.what()};
+    }
+    BOOST_TEST(fail_fstatfs.load() == 0);  // it was asked
+    fail_fstatfs = 0;
+    BOOST_TEST(!acquired);
+    BOOST_TEST(thrown.code == boost::system::errc::io_error);
+    BOOST_TEST(thrown.what.find("'" + path + "'") != std::string::npos, thrown.what);
+    BOOST_TEST(thrown.what.find("fstatfs") != std::string::npos, thrown.what);
+    BOOST_TEST_MESSAGE("with fstatfs failing: " << thrown.what);
+    // The next attempt asks again, and holds the lock against both kinds of peer.
+    if (lock.is_locked()) lock.unlock();
+    BOOST_TEST(lock.try_lock());
+    BOOST_TEST(!flock_peer_gets_in(path));
 }

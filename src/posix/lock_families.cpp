@@ -49,9 +49,12 @@ bool has_option(const std::string& options, const char* wanted) noexcept
 
 } // namespace
 
-lock_families classify_file_system(unsigned long f_type, const std::string& super_options,
+lock_families classify_file_system(unsigned long f_type, const std::string& type_name, const std::string& super_options,
                                    bool kernel_5_5_or_later) noexcept
 {
+    // A 9p mount's fstatfs reports the server's file system type (fs/9p/vfs_super.c v9fs_statfs:
+    // QEMU passes its host's, ext4's for instance): the mount table's type tells it.
+    if (type_name == "9p") f_type = v9fs_magic;
     switch (f_type & 0xFFFFFFFFul) {
     case nfs_magic:
         // fs/nfs/file.c nfs_flock: unless the mount says local_lock=flock or all, flock is sent
@@ -107,6 +110,8 @@ bool kernel_5_5_or_later() noexcept
     return answer;
 }
 
+// Whether the rule for this magic number depends on the mount's options: without them, such a
+// file system cannot be classified.
 bool needs_mount_options(unsigned long f_type) noexcept
 {
     switch (f_type & 0xFFFFFFFFul) {
@@ -121,20 +126,30 @@ bool needs_mount_options(unsigned long f_type) noexcept
     }
 }
 
-// The super-block options of dev's line in /proc/self/mountinfo ("ID PARENT MAJ:MIN ROOT POINT
-// OPTIONS [TAGS...] - TYPE SOURCE SUPER_OPTIONS"); empty when it cannot be read, which gives
-// the file system's default.
-std::string super_options_of(std::uint64_t dev) noexcept
+// dev's line in /proc/self/mountinfo ("ID PARENT MAJ:MIN ROOT POINT OPTIONS [TAGS...] - TYPE
+// SOURCE SUPER_OPTIONS"): its type and super-block options.
+enum class mount_table { found, no_line, no_proc, failed };
+mount_table mount_line_of(std::uint64_t dev, std::string& type, std::string& options, int& error) noexcept
 {
     try {
         const int fd = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return std::string();
+        if (fd < 0) {
+            error = errno;
+            // No /proc at all (a chroot without it): the documented default. Anything else
+            // (EMFILE, ENFILE, ENOMEM...) may pass: never guessed from.
+            return error == ENOENT || error == ENOTDIR ? mount_table::no_proc : mount_table::failed;
+        }
         std::string text;
         char buf[8192];
         for (;;) {
             const ssize_t r = ::read(fd, buf, sizeof buf);
             if (r < 0 && errno == EINTR) continue;
-            if (r <= 0) break;
+            if (r < 0) {
+                error = errno;
+                ::close(fd);
+                return mount_table::failed;
+            }
+            if (r == 0) break;
             text.append(buf, static_cast<std::size_t>(r));
         }
         ::close(fd);
@@ -156,11 +171,15 @@ std::string super_options_of(std::uint64_t dev) noexcept
             const std::size_t type_end = l.find(' ', dash + 3);
             const std::size_t source_end = type_end == std::string::npos ? type_end : l.find(' ', type_end + 1);
             if (source_end == std::string::npos) continue;
-            return l.substr(source_end + 1);
+            type = l.substr(dash + 3, type_end - (dash + 3));
+            options = l.substr(source_end + 1);
+            return mount_table::found;
         }
+        return mount_table::no_line;
     } catch (...) {
+        error = ENOMEM;  // std::bad_alloc: the only thing std::string throws here
+        return mount_table::failed;
     }
-    return std::string();
 }
 
 // The per-device cache: a small table filled under a mutex, read without one. Keys are dev + 1
@@ -172,13 +191,9 @@ struct device_cache {
     std::atomic<std::size_t> used{0};
     std::mutex fill;
 };
-device_cache& devices() noexcept
-{
-    static device_cache c;
-    return c;
-}
+device_cache devices;
 
-lock_families cached(device_cache& c, std::uint64_t dev) noexcept
+lock_families cached(const device_cache& c, std::uint64_t dev) noexcept
 {
     const std::size_t n = c.used.load(std::memory_order_acquire);
     for (std::size_t i = 0; i < n; ++i)
@@ -193,16 +208,37 @@ std::array<std::atomic<std::uint8_t>, noted_descriptors> by_descriptor{};
 
 } // namespace
 
-lock_families families_of_device(int h, std::uint64_t dev) noexcept
+lock_families families_of_device(int h, std::uint64_t dev, families_failure& why) noexcept
 {
-    device_cache& c = devices();
+    device_cache& c = devices;
     lock_families f = cached(c, dev);
     if (f != lock_families::unknown) return f;
     struct statfs sf;
-    if (::fstatfs(h, &sf) != 0) return lock_families::separate;  // not cached: asked again next time
-    const unsigned long type = static_cast<unsigned long>(sf.f_type);
-    f = classify_file_system(type, needs_mount_options(type) ? super_options_of(dev) : std::string(),
-                             kernel_5_5_or_later());
+    if (::fstatfs(h, &sf) != 0) {
+        why = {errno, "fstatfs"};
+        return lock_families::unknown;
+    }
+    const unsigned long f_type = static_cast<unsigned long>(sf.f_type);
+    std::string type, options;
+    int error = 0;
+    switch (mount_line_of(dev, type, options, error)) {
+    case mount_table::found: break;
+    case mount_table::failed: why = {error, "reading /proc/self/mountinfo"}; return lock_families::unknown;
+    case mount_table::no_proc:
+        // No /proc: the magic number alone, each type's default (doc/design.adoc); not cached,
+        // since the options were not read.
+        return classify_file_system(f_type, std::string(), std::string(), kernel_5_5_or_later());
+    case mount_table::no_line:
+        // A local file system's file whose stat device is not its superblock's (a btrfs
+        // subvolume, an overlayfs layer): the magic number decides, for good. A network file
+        // system's (lazily unmounted, another namespace's) cannot be classified.
+        if (needs_mount_options(f_type)) {
+            why = {ENODEV, "finding the file's device in /proc/self/mountinfo"};
+            return lock_families::unknown;
+        }
+        break;
+    }
+    f = classify_file_system(f_type, type, options, kernel_5_5_or_later());
     std::lock_guard<std::mutex> lock(c.fill);
     const lock_families again = cached(c, dev);
     if (again != lock_families::unknown) return again;
@@ -215,11 +251,13 @@ lock_families families_of_device(int h, std::uint64_t dev) noexcept
     return f;
 }
 
-void note_descriptor(int h, std::uint64_t dev) noexcept
+bool note_descriptor(int h, std::uint64_t dev, families_failure& why) noexcept
 {
-    if (h < 0 || h >= noted_descriptors) return;
-    by_descriptor[static_cast<std::size_t>(h)].store(static_cast<std::uint8_t>(families_of_device(h, dev)),
-                                                     std::memory_order_relaxed);
+    const lock_families f = families_of_device(h, dev, why);
+    if (f == lock_families::unknown) return false;
+    if (h >= 0 && h < noted_descriptors)
+        by_descriptor[static_cast<std::size_t>(h)].store(static_cast<std::uint8_t>(f), std::memory_order_relaxed);
+    return true;
 }
 
 void forget_descriptor(int h) noexcept
@@ -228,26 +266,39 @@ void forget_descriptor(int h) noexcept
         by_descriptor[static_cast<std::size_t>(h)].store(0, std::memory_order_relaxed);
 }
 
-bool takes_flock(int h) noexcept
+lock_families families_of_descriptor(int h, families_failure& why) noexcept
 {
     if (h >= 0 && h < noted_descriptors) {
         const auto f = static_cast<lock_families>(by_descriptor[static_cast<std::size_t>(h)].load(std::memory_order_relaxed));
-        if (f != lock_families::unknown) return f == lock_families::separate;
+        if (f != lock_families::unknown) return f;
     }
     struct stat st;
-    if (::fstat(h, &st) != 0) return true;
-    const std::uint64_t dev = static_cast<std::uint64_t>(makedev(major(st.st_dev), minor(st.st_dev)));
-    return families_of_device(h, dev) == lock_families::separate;
+    if (::fstat(h, &st) != 0) {
+        why = {errno, "fstat"};
+        return lock_families::unknown;
+    }
+    const auto dev = static_cast<std::uint64_t>(makedev(major(st.st_dev), minor(st.st_dev)));
+    return families_of_device(h, dev, why);
+}
+
+void forget_file_systems_for_tests() noexcept
+{
+    std::lock_guard<std::mutex> lock(devices.fill);
+    devices.used.store(0, std::memory_order_release);
 }
 
 #else
 
 // macOS, the BSDs, and Linux built with ZC_LOCKFILE_LOCK_FAMILIES_INTERACT=1: one lock manager
 // for both families everywhere, so the record lock alone serves.
-lock_families families_of_device(int, std::uint64_t) noexcept { return lock_families::interact; }
-void note_descriptor(int, std::uint64_t) noexcept {}
+lock_families families_of_device(int, std::uint64_t, families_failure&) noexcept
+{
+    return lock_families::interact;
+}
+bool note_descriptor(int, std::uint64_t, families_failure&) noexcept { return true; }
 void forget_descriptor(int) noexcept {}
-bool takes_flock(int) noexcept { return false; }
+lock_families families_of_descriptor(int, families_failure&) noexcept { return lock_families::interact; }
+void forget_file_systems_for_tests() noexcept {}
 
 #endif
 

@@ -146,9 +146,18 @@ bool stat_handle(handle h, file_facts& out, boost::system::error_code& ec, stat_
         ec = errno_code(errno);
         return false;
     }
-    // Every descriptor the library locks was identified here after its open: the lock and its
-    // release then find its file system's decision without a system call.
-    note_descriptor(h, out.id.dev);
+    ec.clear();
+    return true;
+}
+
+bool note_lock_families(handle h, const file_facts& facts, boost::system::error_code& ec, const char*& reason) noexcept
+{
+    families_failure why;
+    if (!note_descriptor(h, facts.id.dev, why)) {
+        ec = errno_code(why.error != 0 ? why.error : EIO);
+        reason = why.reading;
+        return false;
+    }
     ec.clear();
     return true;
 }
@@ -278,8 +287,14 @@ lock_result os_lock::lock_until(handle h, bool shared, std::chrono::steady_clock
     ec.clear();
     const bool forever = deadline == std::chrono::steady_clock::time_point::max();
     auto interval = min_poll_interval;
-    // 1. flock, owned by our open file description.
-    if (takes_flock(h)) {
+    // 1. flock, owned by our open file description, where the families are separate.
+    families_failure why;
+    const lock_families families = families_of_descriptor(h, why);
+    if (families == lock_families::unknown) {
+        ec = errno_code(why.error != 0 ? why.error : EIO);
+        return lock_result::failed;
+    }
+    if (families == lock_families::separate) {
         const lock_result r = attempt_until(deadline, interval, [&] { return flock_once(h, shared, forever, ec); });
         if (r != lock_result::acquired) return r;
     }
@@ -297,7 +312,9 @@ lock_result os_lock::lock_until(handle h, bool shared, std::chrono::steady_clock
 
 void release_flock(handle h) noexcept
 {
-    if (takes_flock(h)) ::flock(h, LOCK_UN);
+    // Where that cannot be told, released anyway: an unlock of a flock not held does nothing.
+    families_failure why;
+    if (families_of_descriptor(h, why) != lock_families::interact) ::flock(h, LOCK_UN);
 }
 
 void release_record_lock(handle h) noexcept { (void)boost::interprocess::ipcdetail::release_file_lock(h); }
