@@ -7,6 +7,7 @@
 
 #include "../src/posix/lock_families.hpp"
 #include "support/fixture.hpp"
+#include "support/tmpfs.hpp"
 
 #include <zc/lockfile.hpp>
 
@@ -20,7 +21,9 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -54,9 +57,11 @@ lock_families expected_here()
 }
 
 // This program's fstatfs, which the library (linked statically) calls: it fails the next
-// fail_fstatfs calls with EIO, as a soft NFS mount whose server does not answer. The rest is the
-// next fstatfs's: the NFS shim's when run under it, libc's otherwise.
+// fail_fstatfs calls with EIO, as a soft NFS mount whose server does not answer, and with
+// small_tmpfs_is_nfs reports a tmpfs of exactly 1 MiB as NFS. The rest is the next fstatfs's: the
+// NFS shim's when run under it, libc's otherwise.
 std::atomic<int> fail_fstatfs{0};
+std::atomic<bool> small_tmpfs_is_nfs{false};
 
 // Whether a flock(LOCK_EX | LOCK_NB) of another process gets the file: a forked child tries.
 bool flock_peer_gets_in(const std::string& path)
@@ -69,6 +74,13 @@ bool flock_peer_gets_in(const std::string& path)
     int status = 0;
     ::waitpid(child, &status, 0);
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+std::uint64_t device_of(const std::string& path)
+{
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return 0;
+    return static_cast<std::uint64_t>(makedev(major(st.st_dev), minor(st.st_dev)));
 }
 
 // What an attempt that failed threw.
@@ -90,7 +102,9 @@ extern "C" int fstatfs(int fd, struct statfs* buf) noexcept
             return -1;
         }
     }
-    return next(fd, buf);
+    const int r = next(fd, buf);
+    if (r == 0 && small_tmpfs_is_nfs.load() && buf->f_type == 0x01021994 && buf->f_blocks == 256) buf->f_type = 0x6969;
+    return r;
 }
 
 BOOST_AUTO_TEST_CASE(nfs_interacts_unless_local_lock_keeps_flock_local)
@@ -150,12 +164,12 @@ BOOST_AUTO_TEST_CASE(detection_on_this_file_system)
     const auto dev = static_cast<std::uint64_t>(makedev(major(st.st_dev), minor(st.st_dev)));
     const lock_families want = expected_here();
     zd::families_failure why;
-    BOOST_TEST((zd::families_of_device(fd, dev, why) == want));
+    BOOST_TEST((zd::families_of_device(fd, dev, 0, why) == want));
     // The second time from the cache, the same answer.
-    BOOST_TEST((zd::families_of_device(fd, dev, why) == want));
-    // Never noted: found through fstat.
+    BOOST_TEST((zd::families_of_device(fd, dev, 0, why) == want));
+    // Never noted: found through statx, keyed on the mount too.
     BOOST_TEST((zd::families_of_descriptor(fd, why) == want));
-    BOOST_TEST(zd::note_descriptor(fd, dev, why));
+    BOOST_TEST(zd::note_descriptor(fd, dev, 0, why));
     BOOST_TEST((zd::families_of_descriptor(fd, why) == want));
     zd::forget_descriptor(fd);
     ::close(fd);
@@ -244,4 +258,42 @@ BOOST_AUTO_TEST_CASE(a_failing_fstatfs_fails_the_attempt_and_notes_nothing)
     if (lock.is_locked()) lock.unlock();
     BOOST_TEST(lock.try_lock());
     BOOST_TEST(!flock_peer_gets_in(path));
+}
+
+// Finding 4: a device number that a later mount reuses (anonymous device numbers are handed out
+// lowest-free: autofs expiring an NFS mount, a tmpfs taking its number) is classified afresh, since
+// the cache is keyed on the mount as well. Needs root, in a mount namespace of the test's own.
+BOOST_AUTO_TEST_CASE(a_device_number_reused_by_a_later_mount_is_classified_again)
+{
+    if (zc::lockfile::detail::families_always_interact) return;
+    if (::geteuid() != 0) {
+        BOOST_TEST_MESSAGE("skipped: not root (mounting a tmpfs needs CAP_SYS_ADMIN)");
+        return;
+    }
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+        BOOST_TEST_MESSAGE("skipped: cannot make a mount namespace of our own: " << std::strerror(errno));
+        return;
+    }
+    zc_test::temp_dir dir;
+    small_tmpfs_is_nfs = true;
+    std::uint64_t first = 0;
+    {
+        // Read as NFS with local_lock=none: the record lock alone is taken.
+        zc_test::tmpfs nfs(dir / "a", "1m");
+        BOOST_REQUIRE(nfs.mounted());
+        first = device_of(nfs.point());
+        zc::lockfile::SimpleLockFile lock(nfs.point() + "/x.lock");
+    }
+    zc_test::tmpfs local(dir / "b", "2m");
+    BOOST_REQUIRE(local.mounted());
+    const std::uint64_t second = device_of(local.point());
+    if (second != first) {
+        small_tmpfs_is_nfs = false;
+        BOOST_TEST_MESSAGE("skipped: the kernel gave the second mount another device number");
+        return;
+    }
+    const std::string path = local.point() + "/y.lock";
+    zc::lockfile::SimpleLockFile lock(path);
+    BOOST_TEST(!flock_peer_gets_in(path));
+    small_tmpfs_is_nfs = false;
 }

@@ -182,36 +182,37 @@ mount_table mount_line_of(std::uint64_t dev, std::string& type, std::string& opt
     }
 }
 
-// The per-device cache: a small table filled under a mutex, read without one. Keys are dev + 1
-// (0 means empty), published after their value.
+// The per-mount cache: a small table filled under a mutex, read without one. An entry is the
+// device number + 1 (0 means empty) and the mount id; the key is published after the rest.
 constexpr std::size_t device_slots = 64;
 struct device_cache {
     std::array<std::atomic<std::uint64_t>, device_slots> keys{};
+    std::array<std::atomic<std::uint64_t>, device_slots> mounts{};
     std::array<std::atomic<std::uint8_t>, device_slots> values{};
     std::atomic<std::size_t> used{0};
     std::mutex fill;
 };
 device_cache devices;
 
-lock_families cached(const device_cache& c, std::uint64_t dev) noexcept
+lock_families cached(const device_cache& c, std::uint64_t dev, std::uint64_t mnt) noexcept
 {
     const std::size_t n = c.used.load(std::memory_order_acquire);
     for (std::size_t i = 0; i < n; ++i)
-        if (c.keys[i].load(std::memory_order_acquire) == dev + 1)
+        if (c.keys[i].load(std::memory_order_acquire) == dev + 1 && c.mounts[i].load(std::memory_order_relaxed) == mnt)
             return static_cast<lock_families>(c.values[i].load(std::memory_order_relaxed));
     return lock_families::unknown;
 }
 
-// Descriptors below this have their decision kept here; others cost an fstat per lock.
+// Descriptors below this have their decision kept here; others cost a statx per lock.
 constexpr int noted_descriptors = 4096;
 std::array<std::atomic<std::uint8_t>, noted_descriptors> by_descriptor{};
 
 } // namespace
 
-lock_families families_of_device(int h, std::uint64_t dev, families_failure& why) noexcept
+lock_families families_of_device(int h, std::uint64_t dev, std::uint64_t mnt, families_failure& why) noexcept
 {
     device_cache& c = devices;
-    lock_families f = cached(c, dev);
+    lock_families f = cached(c, dev, mnt);
     if (f != lock_families::unknown) return f;
     struct statfs sf;
     if (::fstatfs(h, &sf) != 0) {
@@ -240,20 +241,21 @@ lock_families families_of_device(int h, std::uint64_t dev, families_failure& why
     }
     f = classify_file_system(f_type, type, options, kernel_5_5_or_later());
     std::lock_guard<std::mutex> lock(c.fill);
-    const lock_families again = cached(c, dev);
+    const lock_families again = cached(c, dev, mnt);
     if (again != lock_families::unknown) return again;
     const std::size_t n = c.used.load(std::memory_order_relaxed);
     if (n < device_slots) {
         c.values[n].store(static_cast<std::uint8_t>(f), std::memory_order_relaxed);
+        c.mounts[n].store(mnt, std::memory_order_relaxed);
         c.keys[n].store(dev + 1, std::memory_order_release);
         c.used.store(n + 1, std::memory_order_release);
     }
     return f;
 }
 
-bool note_descriptor(int h, std::uint64_t dev, families_failure& why) noexcept
+bool note_descriptor(int h, std::uint64_t dev, std::uint64_t mnt, families_failure& why) noexcept
 {
-    const lock_families f = families_of_device(h, dev, why);
+    const lock_families f = families_of_device(h, dev, mnt, why);
     if (f == lock_families::unknown) return false;
     if (h >= 0 && h < noted_descriptors)
         by_descriptor[static_cast<std::size_t>(h)].store(static_cast<std::uint8_t>(f), std::memory_order_relaxed);
@@ -272,13 +274,23 @@ lock_families families_of_descriptor(int h, families_failure& why) noexcept
         const auto f = static_cast<lock_families>(by_descriptor[static_cast<std::size_t>(h)].load(std::memory_order_relaxed));
         if (f != lock_families::unknown) return f;
     }
+    // Its device and mount, as stat_handle asks for them (posix/os_lock.cpp).
+    std::uint64_t dev = 0, mnt = 0;
+#if defined(STATX_TYPE)
+    struct statx stx;
+    if (::statx(h, "", AT_EMPTY_PATH, STATX_TYPE | statx_mount_id_unique | statx_mount_id, &stx) == 0) {
+        dev = static_cast<std::uint64_t>(makedev(stx.stx_dev_major, stx.stx_dev_minor));
+        if (stx.stx_mask & (statx_mount_id_unique | statx_mount_id)) mnt = stx.stx_mnt_id;
+        return families_of_device(h, dev, mnt, why);
+    }
+#endif
     struct stat st;
     if (::fstat(h, &st) != 0) {
         why = {errno, "fstat"};
         return lock_families::unknown;
     }
-    const auto dev = static_cast<std::uint64_t>(makedev(major(st.st_dev), minor(st.st_dev)));
-    return families_of_device(h, dev, why);
+    dev = static_cast<std::uint64_t>(makedev(major(st.st_dev), minor(st.st_dev)));
+    return families_of_device(h, dev, mnt, why);
 }
 
 void forget_file_systems_for_tests() noexcept
@@ -291,11 +303,11 @@ void forget_file_systems_for_tests() noexcept
 
 // macOS, the BSDs, and Linux built with ZC_LOCKFILE_LOCK_FAMILIES_INTERACT=1: one lock manager
 // for both families everywhere, so the record lock alone serves.
-lock_families families_of_device(int, std::uint64_t, families_failure&) noexcept
+lock_families families_of_device(int, std::uint64_t, std::uint64_t, families_failure&) noexcept
 {
     return lock_families::interact;
 }
-bool note_descriptor(int, std::uint64_t, families_failure&) noexcept { return true; }
+bool note_descriptor(int, std::uint64_t, std::uint64_t, families_failure&) noexcept { return true; }
 void forget_descriptor(int) noexcept {}
 lock_families families_of_descriptor(int, families_failure&) noexcept { return lock_families::interact; }
 void forget_file_systems_for_tests() noexcept {}

@@ -30,6 +30,12 @@ namespace detail {
 // True when the families interact everywhere, so nothing is detected.
 constexpr bool families_always_interact = ZC_LOCKFILE_LOCK_FAMILIES_INTERACT != 0;
 
+// statx's mount ids (older C libraries' headers lack the names): STATX_MNT_ID, filled since Linux
+// 5.8, whose ids are reused once a mount is gone; STATX_MNT_ID_UNIQUE, Linux 6.8, never reused.
+// Asking for both gives the unique one where the kernel has it.
+constexpr unsigned statx_mount_id = 0x1000;
+constexpr unsigned statx_mount_id_unique = 0x4000;
+
 enum class lock_families : std::uint8_t { unknown = 0, separate = 1, interact = 2 };
 
 // The rule, from the file system's magic number (fstatfs's f_type), the type its line in
@@ -50,20 +56,21 @@ struct families_failure {
     const char* reading = "";
 };
 
-// The decision for descriptor h on device dev, cached per device: the first descriptor seen on a
-// device costs an fstatfs and a read of /proc/self/mountinfo; later
+// The decision for descriptor h, on device dev and mount mnt (statx's mount id, unique since
+// Linux 6.8; 0 when unknown, and then the device alone is the key), cached per (device, mount):
+// the first descriptor seen on a mount costs an fstatfs and a read of /proc/self/mountinfo; later
 // ones a lookup in a small lock-free table. unknown, with why set, when that cannot be told (a
 // transient failure: no descriptor or memory left, a server not answering): nothing is cached,
 // and the attempt must fail rather than guess.
-lock_families families_of_device(int h, std::uint64_t dev, families_failure& why) noexcept;
+lock_families families_of_device(int h, std::uint64_t dev, std::uint64_t mnt, families_failure& why) noexcept;
 
 // Per descriptor, so that the lock and its release need no system call: the library notes the
 // decision for every descriptor it opens to lock (false, with why set, when it cannot be told:
 // nothing is noted then), close_handle forgets it.
-bool note_descriptor(int h, std::uint64_t dev, families_failure& why) noexcept;
+bool note_descriptor(int h, std::uint64_t dev, std::uint64_t mnt, families_failure& why) noexcept;
 void forget_descriptor(int h) noexcept;
-// The decision noted for h; for a descriptor never noted (numbers past the table's) it costs an
-// fstat, and may be unknown, with why set.
+// The decision noted for h; for a descriptor never noted (numbers past the table's) it costs a
+// statx, and may be unknown, with why set.
 lock_families families_of_descriptor(int h, families_failure& why) noexcept;
 
 // For the tests: empties the per-device cache, so that the next descriptor of each device is
