@@ -15,12 +15,15 @@
 
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/file.h>
 #include <sys/mount.h>
@@ -296,4 +299,48 @@ BOOST_AUTO_TEST_CASE(a_device_number_reused_by_a_later_mount_is_classified_again
     zc::lockfile::SimpleLockFile lock(path);
     BOOST_TEST(!flock_peer_gets_in(path));
     small_tmpfs_is_nfs = false;
+}
+
+// Finding 6: a fork() while another thread holds the cache's fill mutex leaves the child a
+// working cache. Past the table's 64 devices every miss takes that mutex; here another thread
+// takes it over and over through the test hook, which makes a fork() land while it is held about
+// every other time, and the child's miss then needs it.
+BOOST_AUTO_TEST_CASE(a_fork_while_the_cache_is_filled_leaves_the_child_working)
+{
+    if (zc::lockfile::detail::families_always_interact) return;
+    zc_test::temp_dir dir;
+    const std::string path = dir / "fork.lock";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    BOOST_REQUIRE(fd >= 0);
+    const auto made_up = static_cast<std::uint64_t>(makedev(3999u, 100000u));  // never cached
+    std::atomic<bool> stop{false};
+    std::thread filler([&] {
+        while (!stop.load()) zc::lockfile::detail::forget_file_systems_for_tests();
+    });
+    int stuck = 0, forks = 0;
+    for (; forks < 500 && stuck == 0; ++forks) {
+        int ready[2];
+        BOOST_REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
+        const pid_t child = ::fork();
+        if (child == 0) {
+            zc::lockfile::detail::families_failure why;
+            (void)zc::lockfile::detail::families_of_device(fd, made_up, 0, why);
+            const char done = 'x';
+            (void)!::write(ready[1], &done, 1);
+            ::_exit(0);
+        }
+        ::close(ready[1]);
+        struct pollfd p = {ready[0], POLLIN, 0};
+        if (::poll(&p, 1, 5000) != 1) {
+            ++stuck;
+            ::kill(child, SIGKILL);
+        }
+        ::waitpid(child, nullptr, 0);
+        ::close(ready[0]);
+    }
+    stop = true;
+    filler.join();
+    ::close(fd);
+    zc::lockfile::detail::forget_file_systems_for_tests();
+    BOOST_TEST(stuck == 0, "a child stuck after fork " << forks);
 }

@@ -4,6 +4,8 @@
 
 #include "lock_families.hpp"
 
+#include "../os_lock.hpp"
+
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -184,6 +186,8 @@ mount_table mount_line_of(std::uint64_t dev, std::string& type, std::string& opt
 
 // The per-mount cache: a small table filled under a mutex, read without one. An entry is the
 // device number + 1 (0 means empty) and the mount id; the key is published after the rest.
+// Constant-initialized, so there is no guard a fork() could copy half taken; the fill mutex is
+// held across fork() (the handlers below), so the child's copy is free.
 constexpr std::size_t device_slots = 64;
 struct device_cache {
     std::array<std::atomic<std::uint64_t>, device_slots> keys{};
@@ -193,6 +197,14 @@ struct device_cache {
     std::mutex fill;
 };
 device_cache devices;
+
+void lock_fill() noexcept { devices.fill.lock(); }
+void unlock_fill() noexcept { devices.fill.unlock(); }
+
+// At load time, before any thread of the program can fork: the fork handlers, and the kernel's
+// version (a function-local static, whose guard a fork() landing during its first use would
+// leave held in the child).
+[[maybe_unused]] const bool at_load = (kernel_5_5_or_later(), at_fork(lock_fill, unlock_fill, unlock_fill), true);
 
 lock_families cached(const device_cache& c, std::uint64_t dev, std::uint64_t mnt) noexcept
 {
