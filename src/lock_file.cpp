@@ -230,6 +230,14 @@ private:
             ctx_.found = facts.kind;
             return false;
         }
+        // Which lock families to take on its file system: a transient failure to tell fails the
+        // attempt, naming what could not be read, rather than guess (doc/design.adoc).
+        const char* reason = "";
+        if (!note_lock_families(fd, facts, ec_, reason)) {
+            ctx_.step = "tell how file system locks interact for lock file";
+            ctx_.detail = reason;
+            return false;
+        }
         return true;
     }
 

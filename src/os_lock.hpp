@@ -39,6 +39,7 @@ struct file_facts {
     bool regular = false;
     const char* kind = "file";  // what is at the path, for messages ("a directory", "a FIFO", ...)
     std::int64_t mtime_ns = 0;  // modification time, ns since the epoch (when asked for)
+    std::uint64_t mount = 0;    // the mount's id where statx gives one (Linux 5.8; 0 otherwise)
 };
 
 enum class open_mode { create_read_write, read_only };
@@ -55,6 +56,13 @@ bool stat_handle(handle h, file_facts& out, boost::system::error_code& ec,
 bool stat_path(const std::string& path, bool follow, file_facts& out, boost::system::error_code& ec,
                stat_detail detail = stat_detail::identity) noexcept;
 void close_handle(handle h) noexcept;
+// Decides which lock families a lock through h takes (posix/lock_families.hpp), once per mount,
+// and notes it for h, so that its lock and release need no system call: for every descriptor the
+// library opens to lock, after stat_handle. false, with ec set and reason saying what could not
+// be read, when that cannot be told for now (no descriptor or memory left for reading
+// /proc/self/mountinfo, fstatfs failing): the attempt must then fail, and nothing is noted or
+// cached. Always true on Windows and where the families always interact.
+bool note_lock_families(handle h, const file_facts& facts, boost::system::error_code& ec, const char*& reason) noexcept;
 
 // Reads up to n bytes at offset; returns how many were read (0 on error, with ec set).
 std::size_t read_at(handle h, char* buf, std::size_t n, std::uint64_t offset, boost::system::error_code& ec) noexcept;

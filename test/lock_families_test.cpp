@@ -7,16 +7,31 @@
 
 #include "../src/posix/lock_families.hpp"
 #include "support/fixture.hpp"
+#include "support/tmpfs.hpp"
 
 #include <zc/lockfile.hpp>
 
+#include <boost/system/system_error.hpp>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using zc::lockfile::detail::classify_file_system;
@@ -34,13 +49,66 @@ bool env_is(const char* name, const char* value)
 lock_families expected_here()
 {
     if (zc::lockfile::detail::families_always_interact) return lock_families::interact;
+    // 9p: the mount table says "9p" while fstatfs gives the server's file system type, as QEMU's
+    // does; only 9p2000.L (no noextend, no version=9p2000.u) interacts.
+    if (env_is("ZC_NFS_SHIM_9P", "L")) return lock_families::interact;
+    if (std::getenv("ZC_NFS_SHIM_9P") != nullptr) return lock_families::separate;
     if (env_is("ZC_NFS_SHIM_FSTYPE", "nfs"))
         return env_is("ZC_NFS_SHIM_LOCAL_LOCK", "flock") || env_is("ZC_NFS_SHIM_LOCAL_LOCK", "all") ? lock_families::separate
                                                                                                        : lock_families::interact;
     return lock_families::separate;
 }
 
+// This program's fstatfs, which the library (linked statically) calls: it fails the next
+// fail_fstatfs calls with EIO, as a soft NFS mount whose server does not answer, and with
+// small_tmpfs_is_nfs reports a tmpfs of exactly 1 MiB as NFS. The rest is the next fstatfs's: the
+// NFS shim's when run under it, libc's otherwise.
+std::atomic<int> fail_fstatfs{0};
+std::atomic<bool> small_tmpfs_is_nfs{false};
+
+// Whether a flock(LOCK_EX | LOCK_NB) of another process gets the file: a forked child tries.
+bool flock_peer_gets_in(const std::string& path)
+{
+    const pid_t child = ::fork();
+    if (child == 0) {
+        const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+        ::_exit(fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0 ? 0 : 1);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+std::uint64_t device_of(const std::string& path)
+{
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return 0;
+    return static_cast<std::uint64_t>(makedev(major(st.st_dev), minor(st.st_dev)));
+}
+
+// What an attempt that failed threw.
+struct failure {
+    boost::system::error_code code;
+    std::string what;
+};
+
 } // namespace
+
+extern "C" int fstatfs(int fd, struct statfs* buf) noexcept
+{
+    using real_fstatfs = int (*)(int, struct statfs*);
+    static const auto next = reinterpret_cast<real_fstatfs>(::dlsym(RTLD_NEXT, "fstatfs"));
+    int left = fail_fstatfs.load();
+    while (left > 0) {
+        if (fail_fstatfs.compare_exchange_weak(left, left - 1)) {
+            errno = EIO;
+            return -1;
+        }
+    }
+    const int r = next(fd, buf);
+    if (r == 0 && small_tmpfs_is_nfs.load() && buf->f_type == 0x01021994 && buf->f_blocks == 256) buf->f_type = 0x6969;
+    return r;
+}
 
 BOOST_AUTO_TEST_CASE(nfs_interacts_unless_local_lock_keeps_flock_local)
 {
@@ -66,6 +134,16 @@ BOOST_AUTO_TEST_CASE(other_network_and_cluster_file_systems)
 {
     BOOST_TEST((classify_file_system(0x01021997, "rw,trans=virtio", true) == lock_families::interact));  // 9p2000.L
     BOOST_TEST((classify_file_system(0x01021997, "rw,trans=virtio,version=9p2000.u", true) == lock_families::separate));
+    // Legacy 9P2000 as the kernel prints it (p9_show_client_options: ",noextend"; it never prints
+    // "version=9p2000"): no lock operations, flock is local, both families are taken.
+    BOOST_TEST((classify_file_system(0x01021997, "rw,trans=virtio,noextend", true) == lock_families::separate));
+    BOOST_TEST((classify_file_system(0x01021997, "rw,msize=8192,trans=tcp,noextend,port=564", true) == lock_families::separate));
+    // A 9p mount's fstatfs gives the server's type (QEMU: its host's, ext4 here): the mount
+    // table's type says 9p.
+    BOOST_TEST((classify_file_system(0xEF53, "9p", "rw,trans=virtio", true) == lock_families::interact));
+    BOOST_TEST((classify_file_system(0xEF53, "9p", "rw,trans=virtio,noextend", true) == lock_families::separate));
+    BOOST_TEST((classify_file_system(0xEF53, "ext4", "rw,relatime", true) == lock_families::separate));
+    BOOST_TEST((classify_file_system(0x6969, "nfs4", "rw,local_lock=none", true) == lock_families::interact));
     BOOST_TEST((classify_file_system(0x0BD00BD0, "rw,flock", true) == lock_families::interact));  // Lustre
     BOOST_TEST((classify_file_system(0x0BD00BD0, "rw,localflock", true) == lock_families::separate));
     BOOST_TEST((classify_file_system(0x65735546, "", true) == lock_families::separate));  // FUSE, virtiofs
@@ -79,6 +157,7 @@ BOOST_AUTO_TEST_CASE(other_network_and_cluster_file_systems)
 // The real detection (fstatfs, /proc/self/mountinfo) on a file of this run's file system.
 BOOST_AUTO_TEST_CASE(detection_on_this_file_system)
 {
+    namespace zd = zc::lockfile::detail;
     zc_test::temp_dir dir;
     const std::string path = dir / "probe.lock";
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -87,10 +166,15 @@ BOOST_AUTO_TEST_CASE(detection_on_this_file_system)
     BOOST_REQUIRE(::fstat(fd, &st) == 0);
     const auto dev = static_cast<std::uint64_t>(makedev(major(st.st_dev), minor(st.st_dev)));
     const lock_families want = expected_here();
-    BOOST_TEST((zc::lockfile::detail::families_of_device(fd, dev) == want));
+    zd::families_failure why;
+    BOOST_TEST((zd::families_of_device(fd, dev, 0, why) == want));
     // The second time from the cache, the same answer.
-    BOOST_TEST((zc::lockfile::detail::families_of_device(fd, dev) == want));
-    BOOST_TEST(zc::lockfile::detail::takes_flock(fd) == (want == lock_families::separate));
+    BOOST_TEST((zd::families_of_device(fd, dev, 0, why) == want));
+    // Never noted: found through statx, keyed on the mount too.
+    BOOST_TEST((zd::families_of_descriptor(fd, why) == want));
+    BOOST_TEST(zd::note_descriptor(fd, dev, 0, why));
+    BOOST_TEST((zd::families_of_descriptor(fd, why) == want));
+    zd::forget_descriptor(fd);
     ::close(fd);
     BOOST_TEST_MESSAGE("families on " << dir.path << ": " << (want == lock_families::interact ? "interact" : "separate"));
 }
@@ -107,4 +191,156 @@ BOOST_AUTO_TEST_CASE(lock_file_takes_a_free_lock)
     }
     zc::lockfile::LockFile lock(path);
     BOOST_TEST(lock.is_locked());
+}
+
+// Finding 1 of the issue 12 attack: when /proc/self/mountinfo cannot be read for a moment (here:
+// no descriptor left for it, EMFILE), the attempt fails naming the reason instead of guessing the
+// file system's default, and nothing is cached: with the limit back, the next lock on the same
+// device reads the options and excludes a flock peer (flock(1), Python's zc.lockfile).
+BOOST_AUTO_TEST_CASE(an_unreadable_mount_table_fails_the_attempt_and_is_not_cached)
+{
+    if (zc::lockfile::detail::families_always_interact) return;
+    zc_test::temp_dir dir;
+    const std::string path = dir / "emfile.lock";
+    zc::lockfile::detail::forget_file_systems_for_tests();
+    struct rlimit old;
+    BOOST_REQUIRE(::getrlimit(RLIMIT_NOFILE, &old) == 0);
+    // The next free descriptor is the lock file's: allow exactly that one.
+    const int probe = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    BOOST_REQUIRE(probe >= 0);
+    ::close(probe);
+    struct rlimit tight = old;
+    tight.rlim_cur = static_cast<rlim_t>(probe) + 1;
+    BOOST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &tight) == 0);
+    failure thrown;
+    boost::system::error_code returned;
+    try {
+        zc::lockfile::SimpleLockFile lock(path);
+    } catch (const boost::system::system_error& e) {
+        thrown = {e.code(), e.what()};
+    }
+    { zc::lockfile::SimpleLockFile lock(path, returned); }
+    BOOST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &old) == 0);
+    BOOST_TEST(thrown.code == boost::system::errc::too_many_files_open);
+    BOOST_TEST(returned == boost::system::errc::too_many_files_open);
+    BOOST_TEST(thrown.what.find("'" + path + "'") != std::string::npos, thrown.what);
+    BOOST_TEST(thrown.what.find("reading /proc/self/mountinfo") != std::string::npos, thrown.what);
+    BOOST_TEST_MESSAGE("with no descriptor left: " << thrown.what);
+
+    const std::string after = dir / "after.lock";
+    zc::lockfile::SimpleLockFile lock(after);
+    BOOST_TEST(!flock_peer_gets_in(after));
+}
+
+// Finding 5: a transient fstatfs failure fails the attempt naming it, and notes nothing for the
+// descriptor: it used to be noted as "separate", and on a file system where the families interact
+// the attempt then refused itself (lock() waited for ever on its own flock).
+BOOST_AUTO_TEST_CASE(a_failing_fstatfs_fails_the_attempt_and_notes_nothing)
+{
+    if (zc::lockfile::detail::families_always_interact) return;
+    zc_test::temp_dir dir;
+    const std::string path = dir / "fstatfs.lock";
+    zc::lockfile::detail::forget_file_systems_for_tests();
+    zc::lockfile::SimpleLockFile lock(path, std::defer_lock);
+    fail_fstatfs = 1;
+    failure thrown;
+    bool acquired = false;
+    try {
+        acquired = lock.try_lock();
+    } catch (const boost::system::system_error& e) {
+        thrown = {e.code(), e.what()};
+    }
+    BOOST_TEST(fail_fstatfs.load() == 0);  // it was asked
+    fail_fstatfs = 0;
+    BOOST_TEST(!acquired);
+    BOOST_TEST(thrown.code == boost::system::errc::io_error);
+    BOOST_TEST(thrown.what.find("'" + path + "'") != std::string::npos, thrown.what);
+    BOOST_TEST(thrown.what.find("fstatfs") != std::string::npos, thrown.what);
+    BOOST_TEST_MESSAGE("with fstatfs failing: " << thrown.what);
+    // The next attempt asks again, and holds the lock against both kinds of peer.
+    if (lock.is_locked()) lock.unlock();
+    BOOST_TEST(lock.try_lock());
+    BOOST_TEST(!flock_peer_gets_in(path));
+}
+
+// Finding 4: a device number that a later mount reuses (anonymous device numbers are handed out
+// lowest-free: autofs expiring an NFS mount, a tmpfs taking its number) is classified afresh, since
+// the cache is keyed on the mount as well. Needs root, in a mount namespace of the test's own.
+BOOST_AUTO_TEST_CASE(a_device_number_reused_by_a_later_mount_is_classified_again)
+{
+    if (zc::lockfile::detail::families_always_interact) return;
+    if (::geteuid() != 0) {
+        BOOST_TEST_MESSAGE("skipped: not root (mounting a tmpfs needs CAP_SYS_ADMIN)");
+        return;
+    }
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+        BOOST_TEST_MESSAGE("skipped: cannot make a mount namespace of our own: " << std::strerror(errno));
+        return;
+    }
+    zc_test::temp_dir dir;
+    small_tmpfs_is_nfs = true;
+    std::uint64_t first = 0;
+    {
+        // Read as NFS with local_lock=none: the record lock alone is taken.
+        zc_test::tmpfs nfs(dir / "a", "1m");
+        BOOST_REQUIRE(nfs.mounted());
+        first = device_of(nfs.point());
+        zc::lockfile::SimpleLockFile lock(nfs.point() + "/x.lock");
+    }
+    zc_test::tmpfs local(dir / "b", "2m");
+    BOOST_REQUIRE(local.mounted());
+    const std::uint64_t second = device_of(local.point());
+    if (second != first) {
+        small_tmpfs_is_nfs = false;
+        BOOST_TEST_MESSAGE("skipped: the kernel gave the second mount another device number");
+        return;
+    }
+    const std::string path = local.point() + "/y.lock";
+    zc::lockfile::SimpleLockFile lock(path);
+    BOOST_TEST(!flock_peer_gets_in(path));
+    small_tmpfs_is_nfs = false;
+}
+
+// Finding 6: a fork() while another thread holds the cache's fill mutex leaves the child a
+// working cache. Past the table's 64 devices every miss takes that mutex; here another thread
+// takes it over and over through the test hook, which makes a fork() land while it is held about
+// every other time, and the child's miss then needs it.
+BOOST_AUTO_TEST_CASE(a_fork_while_the_cache_is_filled_leaves_the_child_working)
+{
+    if (zc::lockfile::detail::families_always_interact) return;
+    zc_test::temp_dir dir;
+    const std::string path = dir / "fork.lock";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    BOOST_REQUIRE(fd >= 0);
+    const auto made_up = static_cast<std::uint64_t>(makedev(3999u, 100000u));  // never cached
+    std::atomic<bool> stop{false};
+    std::thread filler([&] {
+        while (!stop.load()) zc::lockfile::detail::forget_file_systems_for_tests();
+    });
+    int stuck = 0, forks = 0;
+    for (; forks < 500 && stuck == 0; ++forks) {
+        int ready[2];
+        BOOST_REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
+        const pid_t child = ::fork();
+        if (child == 0) {
+            zc::lockfile::detail::families_failure why;
+            (void)zc::lockfile::detail::families_of_device(fd, made_up, 0, why);
+            const char done = 'x';
+            (void)!::write(ready[1], &done, 1);
+            ::_exit(0);
+        }
+        ::close(ready[1]);
+        struct pollfd p = {ready[0], POLLIN, 0};
+        if (::poll(&p, 1, 5000) != 1) {
+            ++stuck;
+            ::kill(child, SIGKILL);
+        }
+        ::waitpid(child, nullptr, 0);
+        ::close(ready[0]);
+    }
+    stop = true;
+    filler.join();
+    ::close(fd);
+    zc::lockfile::detail::forget_file_systems_for_tests();
+    BOOST_TEST(stuck == 0, "a child stuck after fork " << forks);
 }

@@ -4,6 +4,8 @@
 
 #include "lock_families.hpp"
 
+#include "../os_lock.hpp"
+
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -49,9 +51,12 @@ bool has_option(const std::string& options, const char* wanted) noexcept
 
 } // namespace
 
-lock_families classify_file_system(unsigned long f_type, const std::string& super_options,
+lock_families classify_file_system(unsigned long f_type, const std::string& type_name, const std::string& super_options,
                                    bool kernel_5_5_or_later) noexcept
 {
+    // A 9p mount's fstatfs reports the server's file system type (fs/9p/vfs_super.c v9fs_statfs:
+    // QEMU passes its host's, ext4's for instance): the mount table's type tells it.
+    if (type_name == "9p") f_type = v9fs_magic;
     switch (f_type & 0xFFFFFFFFul) {
     case nfs_magic:
         // fs/nfs/file.c nfs_flock: unless the mount says local_lock=flock or all, flock is sent
@@ -71,8 +76,11 @@ lock_families classify_file_system(unsigned long f_type, const std::string& supe
         return lock_families::interact;
     case v9fs_magic:
         // fs/9p/vfs_file.c v9fs_file_flock_dotl turns a flock into a POSIX lock owned by the
-        // file (9p2000.L, the default protocol); the legacy protocols have no lock operations.
-        if (has_option(super_options, "version=9p2000") || has_option(super_options, "version=9p2000.u"))
+        // file (9p2000.L, the default protocol). Legacy 9P2000 and 9P2000.u have no .flock (flock
+        // stays in the local VFS) and their record lock does nothing (v9fs_file_lock): both
+        // families are taken. The kernel prints ",noextend" for the legacy protocol and
+        // ",version=9p2000.u" for .u, nothing for .L (net/9p/client.c p9_show_client_options).
+        if (has_option(super_options, "noextend") || has_option(super_options, "version=9p2000.u"))
             return lock_families::separate;
         return lock_families::interact;
     case lustre_magic:
@@ -104,6 +112,8 @@ bool kernel_5_5_or_later() noexcept
     return answer;
 }
 
+// Whether the rule for this magic number depends on the mount's options: without them, such a
+// file system cannot be classified.
 bool needs_mount_options(unsigned long f_type) noexcept
 {
     switch (f_type & 0xFFFFFFFFul) {
@@ -118,20 +128,30 @@ bool needs_mount_options(unsigned long f_type) noexcept
     }
 }
 
-// The super-block options of dev's line in /proc/self/mountinfo ("ID PARENT MAJ:MIN ROOT POINT
-// OPTIONS [TAGS...] - TYPE SOURCE SUPER_OPTIONS"); empty when it cannot be read, which gives
-// the file system's default.
-std::string super_options_of(std::uint64_t dev) noexcept
+// dev's line in /proc/self/mountinfo ("ID PARENT MAJ:MIN ROOT POINT OPTIONS [TAGS...] - TYPE
+// SOURCE SUPER_OPTIONS"): its type and super-block options.
+enum class mount_table { found, no_line, no_proc, failed };
+mount_table mount_line_of(std::uint64_t dev, std::string& type, std::string& options, int& error) noexcept
 {
     try {
         const int fd = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return std::string();
+        if (fd < 0) {
+            error = errno;
+            // No /proc at all (a chroot without it): the documented default. Anything else
+            // (EMFILE, ENFILE, ENOMEM...) may pass: never guessed from.
+            return error == ENOENT || error == ENOTDIR ? mount_table::no_proc : mount_table::failed;
+        }
         std::string text;
         char buf[8192];
         for (;;) {
             const ssize_t r = ::read(fd, buf, sizeof buf);
             if (r < 0 && errno == EINTR) continue;
-            if (r <= 0) break;
+            if (r < 0) {
+                error = errno;
+                ::close(fd);
+                return mount_table::failed;
+            }
+            if (r == 0) break;
             text.append(buf, static_cast<std::size_t>(r));
         }
         ::close(fd);
@@ -153,70 +173,105 @@ std::string super_options_of(std::uint64_t dev) noexcept
             const std::size_t type_end = l.find(' ', dash + 3);
             const std::size_t source_end = type_end == std::string::npos ? type_end : l.find(' ', type_end + 1);
             if (source_end == std::string::npos) continue;
-            return l.substr(source_end + 1);
+            type = l.substr(dash + 3, type_end - (dash + 3));
+            options = l.substr(source_end + 1);
+            return mount_table::found;
         }
+        return mount_table::no_line;
     } catch (...) {
+        error = ENOMEM;  // std::bad_alloc: the only thing std::string throws here
+        return mount_table::failed;
     }
-    return std::string();
 }
 
-// The per-device cache: a small table filled under a mutex, read without one. Keys are dev + 1
-// (0 means empty), published after their value.
+// The per-mount cache: a small table filled under a mutex, read without one. An entry is the
+// device number + 1 (0 means empty) and the mount id; the key is published after the rest.
+// Constant-initialized, so there is no guard a fork() could copy half taken; the fill mutex is
+// held across fork() (the handlers below), so the child's copy is free.
 constexpr std::size_t device_slots = 64;
 struct device_cache {
     std::array<std::atomic<std::uint64_t>, device_slots> keys{};
+    std::array<std::atomic<std::uint64_t>, device_slots> mounts{};
     std::array<std::atomic<std::uint8_t>, device_slots> values{};
     std::atomic<std::size_t> used{0};
     std::mutex fill;
 };
-device_cache& devices() noexcept
-{
-    static device_cache c;
-    return c;
-}
+device_cache devices;
 
-lock_families cached(device_cache& c, std::uint64_t dev) noexcept
+void lock_fill() noexcept { devices.fill.lock(); }
+void unlock_fill() noexcept { devices.fill.unlock(); }
+
+// At load time, before any thread of the program can fork: the fork handlers, and the kernel's
+// version (a function-local static, whose guard a fork() landing during its first use would
+// leave held in the child).
+[[maybe_unused]] const bool at_load = (kernel_5_5_or_later(), at_fork(lock_fill, unlock_fill, unlock_fill), true);
+
+lock_families cached(const device_cache& c, std::uint64_t dev, std::uint64_t mnt) noexcept
 {
     const std::size_t n = c.used.load(std::memory_order_acquire);
     for (std::size_t i = 0; i < n; ++i)
-        if (c.keys[i].load(std::memory_order_acquire) == dev + 1)
+        if (c.keys[i].load(std::memory_order_acquire) == dev + 1 && c.mounts[i].load(std::memory_order_relaxed) == mnt)
             return static_cast<lock_families>(c.values[i].load(std::memory_order_relaxed));
     return lock_families::unknown;
 }
 
-// Descriptors below this have their decision kept here; others cost an fstat per lock.
+// Descriptors below this have their decision kept here; others cost a statx per lock.
 constexpr int noted_descriptors = 4096;
 std::array<std::atomic<std::uint8_t>, noted_descriptors> by_descriptor{};
 
 } // namespace
 
-lock_families families_of_device(int h, std::uint64_t dev) noexcept
+lock_families families_of_device(int h, std::uint64_t dev, std::uint64_t mnt, families_failure& why) noexcept
 {
-    device_cache& c = devices();
-    lock_families f = cached(c, dev);
+    device_cache& c = devices;
+    lock_families f = cached(c, dev, mnt);
     if (f != lock_families::unknown) return f;
     struct statfs sf;
-    if (::fstatfs(h, &sf) != 0) return lock_families::separate;  // not cached: asked again next time
-    const unsigned long type = static_cast<unsigned long>(sf.f_type);
-    f = classify_file_system(type, needs_mount_options(type) ? super_options_of(dev) : std::string(),
-                             kernel_5_5_or_later());
+    if (::fstatfs(h, &sf) != 0) {
+        why = {errno, "fstatfs"};
+        return lock_families::unknown;
+    }
+    const unsigned long f_type = static_cast<unsigned long>(sf.f_type);
+    std::string type, options;
+    int error = 0;
+    switch (mount_line_of(dev, type, options, error)) {
+    case mount_table::found: break;
+    case mount_table::failed: why = {error, "reading /proc/self/mountinfo"}; return lock_families::unknown;
+    case mount_table::no_proc:
+        // No /proc: the magic number alone, each type's default (doc/design.adoc); not cached,
+        // since the options were not read.
+        return classify_file_system(f_type, std::string(), std::string(), kernel_5_5_or_later());
+    case mount_table::no_line:
+        // A local file system's file whose stat device is not its superblock's (a btrfs
+        // subvolume, an overlayfs layer): the magic number decides, for good. A network file
+        // system's (lazily unmounted, another namespace's) cannot be classified.
+        if (needs_mount_options(f_type)) {
+            why = {ENODEV, "finding the file's device in /proc/self/mountinfo"};
+            return lock_families::unknown;
+        }
+        break;
+    }
+    f = classify_file_system(f_type, type, options, kernel_5_5_or_later());
     std::lock_guard<std::mutex> lock(c.fill);
-    const lock_families again = cached(c, dev);
+    const lock_families again = cached(c, dev, mnt);
     if (again != lock_families::unknown) return again;
     const std::size_t n = c.used.load(std::memory_order_relaxed);
     if (n < device_slots) {
         c.values[n].store(static_cast<std::uint8_t>(f), std::memory_order_relaxed);
+        c.mounts[n].store(mnt, std::memory_order_relaxed);
         c.keys[n].store(dev + 1, std::memory_order_release);
         c.used.store(n + 1, std::memory_order_release);
     }
     return f;
 }
 
-void note_descriptor(int h, std::uint64_t dev) noexcept
+bool note_descriptor(int h, std::uint64_t dev, std::uint64_t mnt, families_failure& why) noexcept
 {
-    if (h < 0 || h >= noted_descriptors) return;
-    by_descriptor[static_cast<std::size_t>(h)].store(static_cast<std::uint8_t>(families_of_device(h, dev)),
-                                                     std::memory_order_relaxed);
+    const lock_families f = families_of_device(h, dev, mnt, why);
+    if (f == lock_families::unknown) return false;
+    if (h >= 0 && h < noted_descriptors)
+        by_descriptor[static_cast<std::size_t>(h)].store(static_cast<std::uint8_t>(f), std::memory_order_relaxed);
+    return true;
 }
 
 void forget_descriptor(int h) noexcept
@@ -225,26 +280,49 @@ void forget_descriptor(int h) noexcept
         by_descriptor[static_cast<std::size_t>(h)].store(0, std::memory_order_relaxed);
 }
 
-bool takes_flock(int h) noexcept
+lock_families families_of_descriptor(int h, families_failure& why) noexcept
 {
     if (h >= 0 && h < noted_descriptors) {
         const auto f = static_cast<lock_families>(by_descriptor[static_cast<std::size_t>(h)].load(std::memory_order_relaxed));
-        if (f != lock_families::unknown) return f == lock_families::separate;
+        if (f != lock_families::unknown) return f;
     }
+    // Its device and mount, as stat_handle asks for them (posix/os_lock.cpp).
+    std::uint64_t dev = 0, mnt = 0;
+#if defined(STATX_TYPE)
+    struct statx stx;
+    if (::statx(h, "", AT_EMPTY_PATH, STATX_TYPE | statx_mount_id_unique | statx_mount_id, &stx) == 0) {
+        dev = static_cast<std::uint64_t>(makedev(stx.stx_dev_major, stx.stx_dev_minor));
+        if (stx.stx_mask & (statx_mount_id_unique | statx_mount_id)) mnt = stx.stx_mnt_id;
+        return families_of_device(h, dev, mnt, why);
+    }
+#endif
     struct stat st;
-    if (::fstat(h, &st) != 0) return true;
-    const std::uint64_t dev = static_cast<std::uint64_t>(makedev(major(st.st_dev), minor(st.st_dev)));
-    return families_of_device(h, dev) == lock_families::separate;
+    if (::fstat(h, &st) != 0) {
+        why = {errno, "fstat"};
+        return lock_families::unknown;
+    }
+    dev = static_cast<std::uint64_t>(makedev(major(st.st_dev), minor(st.st_dev)));
+    return families_of_device(h, dev, mnt, why);
+}
+
+void forget_file_systems_for_tests() noexcept
+{
+    std::lock_guard<std::mutex> lock(devices.fill);
+    devices.used.store(0, std::memory_order_release);
 }
 
 #else
 
 // macOS, the BSDs, and Linux built with ZC_LOCKFILE_LOCK_FAMILIES_INTERACT=1: one lock manager
 // for both families everywhere, so the record lock alone serves.
-lock_families families_of_device(int, std::uint64_t) noexcept { return lock_families::interact; }
-void note_descriptor(int, std::uint64_t) noexcept {}
+lock_families families_of_device(int, std::uint64_t, std::uint64_t, families_failure&) noexcept
+{
+    return lock_families::interact;
+}
+bool note_descriptor(int, std::uint64_t, std::uint64_t, families_failure&) noexcept { return true; }
 void forget_descriptor(int) noexcept {}
-bool takes_flock(int) noexcept { return false; }
+lock_families families_of_descriptor(int, families_failure&) noexcept { return lock_families::interact; }
+void forget_file_systems_for_tests() noexcept {}
 
 #endif
 

@@ -30,26 +30,52 @@ namespace detail {
 // True when the families interact everywhere, so nothing is detected.
 constexpr bool families_always_interact = ZC_LOCKFILE_LOCK_FAMILIES_INTERACT != 0;
 
+// statx's mount ids (older C libraries' headers lack the names): STATX_MNT_ID, filled since Linux
+// 5.8, whose ids are reused once a mount is gone; STATX_MNT_ID_UNIQUE, Linux 6.8, never reused.
+// Asking for both gives the unique one where the kernel has it.
+constexpr unsigned statx_mount_id = 0x1000;
+constexpr unsigned statx_mount_id_unique = 0x4000;
+
 enum class lock_families : std::uint8_t { unknown = 0, separate = 1, interact = 2 };
 
-// The rule, from the file system's magic number (fstatfs's f_type) and, where it matters, the
-// super-block options of its line in /proc/self/mountinfo. Pure, for the tests.
-// kernel_5_5_or_later: SMB/CIFS emulates flock only since 5.5.
-lock_families classify_file_system(unsigned long f_type, const std::string& super_options,
+// The rule, from the file system's magic number (fstatfs's f_type), the type its line in
+// /proc/self/mountinfo names ("9p": a 9p mount's fstatfs gives the server's type) and that line's
+// super-block options. Pure, for the tests. kernel_5_5_or_later: SMB/CIFS emulates flock only
+// since 5.5.
+lock_families classify_file_system(unsigned long f_type, const std::string& type_name, const std::string& super_options,
                                    bool kernel_5_5_or_later) noexcept;
+inline lock_families classify_file_system(unsigned long f_type, const std::string& super_options,
+                                          bool kernel_5_5_or_later) noexcept
+{
+    return classify_file_system(f_type, std::string(), super_options, kernel_5_5_or_later);
+}
 
-// The decision for descriptor h on device dev, cached per device: the first descriptor seen on a
-// device costs an fstatfs (and, for the file systems above, a read of /proc/self/mountinfo);
-// later ones a lookup in a small lock-free table.
-lock_families families_of_device(int h, std::uint64_t dev) noexcept;
+// Why the decision could not be made: the errno value, and what was being read (for the message).
+struct families_failure {
+    int error = 0;
+    const char* reading = "";
+};
 
-// Per descriptor, so that the lock and its release need no system call: stat_handle notes the
-// device's decision for every descriptor it identifies, close_handle forgets it.
-void note_descriptor(int h, std::uint64_t dev) noexcept;
+// The decision for descriptor h, on device dev and mount mnt (statx's mount id, unique since
+// Linux 6.8; 0 when unknown, and then the device alone is the key), cached per (device, mount):
+// the first descriptor seen on a mount costs an fstatfs and a read of /proc/self/mountinfo; later
+// ones a lookup in a small lock-free table. unknown, with why set, when that cannot be told (a
+// transient failure: no descriptor or memory left, a server not answering): nothing is cached,
+// and the attempt must fail rather than guess.
+lock_families families_of_device(int h, std::uint64_t dev, std::uint64_t mnt, families_failure& why) noexcept;
+
+// Per descriptor, so that the lock and its release need no system call: the library notes the
+// decision for every descriptor it opens to lock (false, with why set, when it cannot be told:
+// nothing is noted then), close_handle forgets it.
+bool note_descriptor(int h, std::uint64_t dev, std::uint64_t mnt, families_failure& why) noexcept;
 void forget_descriptor(int h) noexcept;
-// Whether a lock through h takes the flock as well as the record lock. A descriptor never noted
-// costs an fstat.
-bool takes_flock(int h) noexcept;
+// The decision noted for h; for a descriptor never noted (numbers past the table's) it costs a
+// statx, and may be unknown, with why set.
+lock_families families_of_descriptor(int h, families_failure& why) noexcept;
+
+// For the tests: empties the per-device cache, so that the next descriptor of each device is
+// classified afresh. Not safe while other threads use the cache.
+void forget_file_systems_for_tests() noexcept;
 
 } // namespace detail
 } // namespace lockfile

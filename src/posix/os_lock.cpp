@@ -72,6 +72,7 @@ void fill(const struct stat& st, file_facts& out) noexcept
     out.regular = S_ISREG(st.st_mode);
     out.kind = kind_of(st.st_mode);
     out.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    out.mount = 0;  // unknown: the lock-families cache is then keyed on the device alone
 }
 
 #if defined(STATX_INO)
@@ -82,6 +83,7 @@ void fill(const struct statx& st, file_facts& out) noexcept
     out.regular = S_ISREG(st.stx_mode);
     out.kind = kind_of(st.stx_mode);
     out.mtime_ns = (st.stx_mask & STATX_MTIME) ? static_cast<std::int64_t>(st.stx_mtime.tv_sec) * 1000000000 + st.stx_mtime.tv_nsec : 0;
+    out.mount = (st.stx_mask & (statx_mount_id_unique | statx_mount_id)) ? static_cast<std::uint64_t>(st.stx_mnt_id) : 0;
 }
 #endif
 
@@ -91,13 +93,16 @@ void fill(const struct statx& st, file_facts& out) noexcept
 // and measured on ext4 it made our record's pwrite cost 3.5 us instead of 1: so the identity
 // checks of every cycle ask statx for the type and inode number alone. Where statx is missing
 // (old kernels, some seccomp filters), fstatat serves.
+// The mount's id comes with it at no cost (the lock-families cache is keyed on it,
+// posix/lock_families.hpp): the unique one since Linux 6.8, the reusable one since 5.8.
 int stat_at(int dirfd, const char* path, int flags, stat_detail detail, file_facts& out) noexcept
 {
 #if defined(STATX_INO)
     static std::atomic<bool> statx_works{true};
     if (statx_works.load(std::memory_order_relaxed)) {
         struct statx st;
-        const unsigned mask = STATX_TYPE | STATX_INO | (detail == stat_detail::with_mtime ? STATX_MTIME : 0);
+        const unsigned mask = STATX_TYPE | STATX_INO | statx_mount_id_unique | statx_mount_id |
+                              (detail == stat_detail::with_mtime ? STATX_MTIME : 0);
         if (::statx(dirfd, path, flags, mask, &st) == 0) {
             fill(st, out);
             return 0;
@@ -146,9 +151,18 @@ bool stat_handle(handle h, file_facts& out, boost::system::error_code& ec, stat_
         ec = errno_code(errno);
         return false;
     }
-    // Every descriptor the library locks was identified here after its open: the lock and its
-    // release then find its file system's decision without a system call.
-    note_descriptor(h, out.id.dev);
+    ec.clear();
+    return true;
+}
+
+bool note_lock_families(handle h, const file_facts& facts, boost::system::error_code& ec, const char*& reason) noexcept
+{
+    families_failure why;
+    if (!note_descriptor(h, facts.id.dev, facts.mount, why)) {
+        ec = errno_code(why.error != 0 ? why.error : EIO);
+        reason = why.reading;
+        return false;
+    }
     ec.clear();
     return true;
 }
@@ -278,8 +292,14 @@ lock_result os_lock::lock_until(handle h, bool shared, std::chrono::steady_clock
     ec.clear();
     const bool forever = deadline == std::chrono::steady_clock::time_point::max();
     auto interval = min_poll_interval;
-    // 1. flock, owned by our open file description.
-    if (takes_flock(h)) {
+    // 1. flock, owned by our open file description, where the families are separate.
+    families_failure why;
+    const lock_families families = families_of_descriptor(h, why);
+    if (families == lock_families::unknown) {
+        ec = errno_code(why.error != 0 ? why.error : EIO);
+        return lock_result::failed;
+    }
+    if (families == lock_families::separate) {
         const lock_result r = attempt_until(deadline, interval, [&] { return flock_once(h, shared, forever, ec); });
         if (r != lock_result::acquired) return r;
     }
@@ -297,7 +317,9 @@ lock_result os_lock::lock_until(handle h, bool shared, std::chrono::steady_clock
 
 void release_flock(handle h) noexcept
 {
-    if (takes_flock(h)) ::flock(h, LOCK_UN);
+    // Where that cannot be told, released anyway: an unlock of a flock not held does nothing.
+    families_failure why;
+    if (families_of_descriptor(h, why) != lock_families::interact) ::flock(h, LOCK_UN);
 }
 
 void release_record_lock(handle h) noexcept { (void)boost::interprocess::ipcdetail::release_file_lock(h); }

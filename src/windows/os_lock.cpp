@@ -152,6 +152,13 @@ bool stat_handle(handle h, file_facts& out, boost::system::error_code& ec, stat_
     return true;
 }
 
+// One kind of lock on Windows: nothing to decide.
+bool note_lock_families(handle, const file_facts&, boost::system::error_code& ec, const char*&) noexcept
+{
+    ec.clear();
+    return true;
+}
+
 bool stat_path(const std::string& path, bool follow, file_facts& out, boost::system::error_code& ec, stat_detail) noexcept
 {
     ec.clear();

@@ -10,6 +10,10 @@
 #              with local_lock=none: the families interact, and the library must detect it.
 #   nfs-flock  the file system reads "nfs" with local_lock=flock: flock stays local (real flock),
 #              the families are separate, and the library must see that too.
+#   9p         9p2000.L as QEMU serves it: the mount table says "9p", fstatfs gives the host's
+#              type (here the real one), flock is emulated as a lock of the server's (an OFD
+#              lock): the families interact, and the library must tell it from the mount table.
+#   9p-legacy  legacy 9P2000 (",noextend"): flock is local, the families are separate.
 #   interact   flock emulated as on NFS, the file system's real type: for the library built with
 #              ZC_LOCKFILE_LOCK_FAMILIES_INTERACT=1 (the macOS/BSD path), and for the control run.
 set -eu
@@ -24,6 +28,8 @@ fi
 case $mode in
     nfs) export ZC_NFS_SHIM_FLOCK=ofd ZC_NFS_SHIM_FSTYPE=nfs ZC_NFS_SHIM_LOCAL_LOCK=none ;;
     nfs-flock) export ZC_NFS_SHIM_FSTYPE=nfs ZC_NFS_SHIM_LOCAL_LOCK=flock ;;
+    9p) export ZC_NFS_SHIM_FLOCK=ofd ZC_NFS_SHIM_9P=L ;;
+    9p-legacy) export ZC_NFS_SHIM_9P=legacy ;;
     interact) export ZC_NFS_SHIM_FLOCK=ofd ;;
     *) echo "launch.sh: unknown mode $mode" >&2; exit 2 ;;
 esac

@@ -15,6 +15,12 @@
  *                         opening /proc/self/mountinfo gives the real one with every mount's
  *                         type made "nfs4" and ",local_lock=VALUE" added to its super options,
  *                         as nfs_show_mount_options prints it (fs/nfs/super.c).
+ * ZC_NFS_SHIM_9P=L|legacy|u
+ *                         opening /proc/self/mountinfo gives the real one with every mount's
+ *                         type made "9p" and its super options "rw,trans=virtio", followed by
+ *                         ",noextend" (legacy 9P2000) or ",version=9p2000.u", as
+ *                         p9_show_client_options prints them (net/9p/client.c); fstatfs keeps
+ *                         the real type, as QEMU's server passes its host's (v9fs_statfs).
  *
  * So the library's real detection code runs: it reads "nfs" and the local_lock option. */
 #define _GNU_SOURCE
@@ -84,9 +90,12 @@ EXPORT int statfs(const char* path, struct statfs* buf)
     return r;
 }
 
-/* The real mountinfo, each line's type and super options rewritten, in a memfd. */
+/* The real mountinfo, each line's type and super options rewritten, in a memfd: with local_lock
+ * the type "nfs4" and that option added; otherwise the type "9p" and the options of ZC_NFS_SHIM_9P. */
 static int fake_mountinfo(int (*real_open)(const char*, int, ...), const char* local_lock)
 {
+    const char* v9 = getenv("ZC_NFS_SHIM_9P");
+    const char* v9_suffix = v9 == NULL ? "" : strcmp(v9, "legacy") == 0 ? ",noextend" : strcmp(v9, "u") == 0 ? ",version=9p2000.u" : "";
     const int in = real_open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
     if (in < 0) return -1;
     const int out = memfd_create("mountinfo", MFD_CLOEXEC);
@@ -110,7 +119,10 @@ static int fake_mountinfo(int (*real_open)(const char*, int, ...), const char* l
         }
         *type = '\0';
         *options = '\0';
-        dprintf(out, "%snfs4%s %s,local_lock=%s\n", line, source, options + 1, local_lock);
+        if (local_lock != NULL)
+            dprintf(out, "%snfs4%s %s,local_lock=%s\n", line, source, options + 1, local_lock);
+        else
+            dprintf(out, "%s9p%s rw,trans=virtio%s\n", line, source, v9_suffix);
     }
     free(line);
     fclose(src);
@@ -122,7 +134,7 @@ static int shimmed_open(const char* sym, const char* path, int flags, mode_t mod
 {
     int (*real)(const char*, int, ...) = (int (*)(const char*, int, ...))dlsym(RTLD_NEXT, sym);
     const char* local_lock = getenv("ZC_NFS_SHIM_LOCAL_LOCK");
-    if (local_lock != NULL && path != NULL && strcmp(path, "/proc/self/mountinfo") == 0)
+    if ((local_lock != NULL || getenv("ZC_NFS_SHIM_9P") != NULL) && path != NULL && strcmp(path, "/proc/self/mountinfo") == 0)
         return fake_mountinfo(real, local_lock);
     return real(path, flags, mode);
 }
