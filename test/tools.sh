@@ -47,7 +47,7 @@ count=0
 for m in $modules; do
     LD_LIBRARY_PATH="$lib_dir" valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
         --show-leak-kinds=definite "$m" -- "${helpers[@]}" > "$work/vg.log" 2>&1 \
-        || { echo "valgrind: $m"; tail -n 40 "$work/vg.log"; exit 1; }
+        || { echo "valgrind: $m"; grep -E 'error: in|fatal error|==[0-9]+== ' "$work/vg.log" | head -n 40; tail -n 20 "$work/vg.log"; exit 1; }
     count=$((count + 1))
 done
 echo "$count modules clean under memcheck"
