@@ -40,6 +40,7 @@ struct file_facts {
     const char* kind = "file";  // what is at the path, for messages ("a directory", "a FIFO", ...)
     std::int64_t mtime_ns = 0;  // modification time, ns since the epoch (when asked for)
     std::uint64_t mount = 0;    // the mount's id where statx gives one (Linux 5.8; 0 otherwise)
+    bool mount_unique = false;  // that id is never reused (STATX_MNT_ID_UNIQUE, Linux 6.8)
 };
 
 enum class open_mode { create_read_write, read_only };

@@ -14,6 +14,7 @@
 #include <boost/system/system_error.hpp>
 
 #include <atomic>
+#include <cstdarg>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -94,6 +95,40 @@ struct failure {
 
 } // namespace
 
+// This program's open: with proc_self_missing, /proc/self/mountinfo is not there, as for a
+// process outside the pid namespace of the /proc it sees (a mount-only nsenter).
+std::atomic<bool> proc_self_missing{false};
+extern "C" int open(const char* path, int flags, ...) noexcept
+{
+    using real_open = int (*)(const char*, int, ...);
+    static const auto next = reinterpret_cast<real_open>(::dlsym(RTLD_NEXT, "open"));
+    mode_t mode = 0;
+    if (flags & (O_CREAT | O_TMPFILE)) {
+        va_list args;
+        va_start(args, flags);
+        mode = static_cast<mode_t>(va_arg(args, int));
+        va_end(args);
+    }
+    if (proc_self_missing.load() && std::strcmp(path, "/proc/self/mountinfo") == 0) {
+        errno = ENOENT;
+        return -1;
+    }
+    return next(path, flags, mode);
+}
+
+// This program's statx: with mount_ids_reused, it answers as a kernel before 6.8, which has no
+// unique mount id (STATX_MNT_ID_UNIQUE): only the reusable one.
+std::atomic<bool> mount_ids_reused{false};
+extern "C" int statx(int dirfd, const char* path, int flags, unsigned mask, struct statx* out) noexcept
+{
+    using real_statx = int (*)(int, const char*, int, unsigned, struct statx*);
+    static const auto next = reinterpret_cast<real_statx>(::dlsym(RTLD_NEXT, "statx"));
+    if (!mount_ids_reused.load()) return next(dirfd, path, flags, mask, out);
+    const int r = next(dirfd, path, flags, mask & ~zc::lockfile::detail::statx_mount_id_unique, out);
+    if (r == 0) out->stx_mask &= ~zc::lockfile::detail::statx_mount_id_unique;
+    return r;
+}
+
 extern "C" int fstatfs(int fd, struct statfs* buf) noexcept
 {
     using real_fstatfs = int (*)(int, struct statfs*);
@@ -167,12 +202,12 @@ BOOST_AUTO_TEST_CASE(detection_on_this_file_system)
     const auto dev = static_cast<std::uint64_t>(makedev(major(st.st_dev), minor(st.st_dev)));
     const lock_families want = expected_here();
     zd::families_failure why;
-    BOOST_TEST((zd::families_of_device(fd, dev, 0, why) == want));
+    BOOST_TEST((zd::families_of_device(fd, dev, 0, false, why) == want));
     // The second time from the cache, the same answer.
-    BOOST_TEST((zd::families_of_device(fd, dev, 0, why) == want));
+    BOOST_TEST((zd::families_of_device(fd, dev, 0, false, why) == want));
     // Never noted: found through statx, keyed on the mount too.
     BOOST_TEST((zd::families_of_descriptor(fd, why) == want));
-    BOOST_TEST(zd::note_descriptor(fd, dev, 0, why));
+    BOOST_TEST(zd::note_descriptor(fd, dev, 0, false, why));
     BOOST_TEST((zd::families_of_descriptor(fd, why) == want));
     zd::forget_descriptor(fd);
     ::close(fd);
@@ -266,9 +301,8 @@ BOOST_AUTO_TEST_CASE(a_failing_fstatfs_fails_the_attempt_and_notes_nothing)
 // Finding 4: a device number that a later mount reuses (anonymous device numbers are handed out
 // lowest-free: autofs expiring an NFS mount, a tmpfs taking its number) is classified afresh, since
 // the cache is keyed on the mount as well. Needs root, in a mount namespace of the test's own.
-BOOST_AUTO_TEST_CASE(a_device_number_reused_by_a_later_mount_is_classified_again)
+void a_reused_device_number_is_classified_again()
 {
-    if (zc::lockfile::detail::families_always_interact) return;
     if (::geteuid() != 0) {
         BOOST_TEST_MESSAGE("skipped: not root (mounting a tmpfs needs CAP_SYS_ADMIN)");
         return;
@@ -301,6 +335,61 @@ BOOST_AUTO_TEST_CASE(a_device_number_reused_by_a_later_mount_is_classified_again
     small_tmpfs_is_nfs = false;
 }
 
+BOOST_AUTO_TEST_CASE(a_device_number_reused_by_a_later_mount_is_classified_again)
+{
+    if (zc::lockfile::detail::families_always_interact) return;
+    a_reused_device_number_is_classified_again();
+}
+
+// Found by the attack on the fix above: before Linux 6.8 (Debian 12 runs 6.1) there is no unique
+// mount id, and the reusable one is reused with the device number, so the key matches the gone
+// mount's. There each descriptor's file system type is checked against the cached one.
+BOOST_AUTO_TEST_CASE(without_unique_mount_ids_a_reused_device_number_is_classified_again)
+{
+    if (zc::lockfile::detail::families_always_interact) return;
+    zc::lockfile::detail::forget_file_systems_for_tests();
+    mount_ids_reused = true;
+    a_reused_device_number_is_classified_again();
+    mount_ids_reused = false;
+    zc::lockfile::detail::forget_file_systems_for_tests();
+}
+
+// Found by the attack on the fixes: a /proc that is mounted but has no self for this process is
+// not the documented "no /proc" case. On a local file system the magic number decides; where the
+// rule needs the mount's options (NFS here), the attempt fails, naming why, rather than guess.
+BOOST_AUTO_TEST_CASE(a_proc_without_self_is_not_taken_for_no_proc)
+{
+    if (zc::lockfile::detail::families_always_interact) return;
+    zc_test::temp_dir dir;
+    zc::lockfile::detail::forget_file_systems_for_tests();
+    proc_self_missing = true;
+    {
+        const std::string path = dir / "local.lock";
+        zc::lockfile::SimpleLockFile lock(path);
+        BOOST_TEST(!flock_peer_gets_in(path));
+    }
+    if (::geteuid() == 0 && ::unshare(CLONE_NEWNS) == 0 && ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0) {
+        small_tmpfs_is_nfs = true;
+        zc_test::tmpfs nfs(dir / "nfs", "1m");
+        BOOST_REQUIRE(nfs.mounted());
+        boost::system::error_code ec;
+        zc::lockfile::SimpleLockFile lock(nfs.point() + "/x.lock", ec);
+        BOOST_TEST(ec == boost::system::errc::no_such_file_or_directory, ec.message());
+        BOOST_TEST(!lock.is_locked());
+        try {
+            zc::lockfile::SimpleLockFile again(nfs.point() + "/x.lock");
+            BOOST_TEST(false, "no exception");
+        } catch (const boost::system::system_error& e) {
+            BOOST_TEST(std::string(e.what()).find("has no self") != std::string::npos, e.what());
+        }
+        small_tmpfs_is_nfs = false;
+    } else {
+        BOOST_TEST_MESSAGE("the NFS half skipped: not root (mounting a tmpfs needs CAP_SYS_ADMIN)");
+    }
+    proc_self_missing = false;
+    zc::lockfile::detail::forget_file_systems_for_tests();
+}
+
 // Finding 6: a fork() while another thread holds the cache's fill mutex leaves the child a
 // working cache. Past the table's 64 devices every miss takes that mutex; here another thread
 // takes it over and over through the test hook, which makes a fork() land while it is held about
@@ -324,7 +413,7 @@ BOOST_AUTO_TEST_CASE(a_fork_while_the_cache_is_filled_leaves_the_child_working)
         const pid_t child = ::fork();
         if (child == 0) {
             zc::lockfile::detail::families_failure why;
-            (void)zc::lockfile::detail::families_of_device(fd, made_up, 0, why);
+            (void)zc::lockfile::detail::families_of_device(fd, made_up, 0, false, why);
             const char done = 'x';
             (void)!::write(ready[1], &done, 1);
             ::_exit(0);

@@ -35,6 +35,7 @@ constexpr unsigned long cifs_magic = 0xFF534D42;  // CIFS_SUPER_MAGIC
 constexpr unsigned long smb2_magic = 0xFE534D42;  // SMB2_SUPER_MAGIC (SMB 2 and later, cifs.ko)
 constexpr unsigned long v9fs_magic = 0x01021997;
 constexpr unsigned long lustre_magic = 0x0BD00BD0;
+constexpr unsigned long proc_magic = 0x9fa0;  // PROC_SUPER_MAGIC
 
 bool has_option(const std::string& options, const char* wanted) noexcept
 {
@@ -130,16 +131,22 @@ bool needs_mount_options(unsigned long f_type) noexcept
 
 // dev's line in /proc/self/mountinfo ("ID PARENT MAJ:MIN ROOT POINT OPTIONS [TAGS...] - TYPE
 // SOURCE SUPER_OPTIONS"): its type and super-block options.
-enum class mount_table { found, no_line, no_proc, failed };
+enum class mount_table { found, no_line, no_proc, no_self, failed };
 mount_table mount_line_of(std::uint64_t dev, std::string& type, std::string& options, int& error) noexcept
 {
     try {
         const int fd = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
             error = errno;
-            // No /proc at all (a chroot without it): the documented default. Anything else
-            // (EMFILE, ENFILE, ENOMEM...) may pass: never guessed from.
-            return error == ENOENT || error == ENOTDIR ? mount_table::no_proc : mount_table::failed;
+            // No /proc at all (a chroot without it): the documented default. A /proc that is
+            // mounted but has no self (a process outside the pid namespace of the /proc it sees,
+            // as after a mount-only nsenter): no options, for good. Anything else (EMFILE,
+            // ENFILE, ENOMEM...) may pass: never guessed from.
+            if (error != ENOENT && error != ENOTDIR) return mount_table::failed;
+            struct statfs proc;
+            return ::statfs("/proc", &proc) == 0 && static_cast<unsigned long>(proc.f_type) == proc_magic
+                       ? mount_table::no_self
+                       : mount_table::no_proc;
         }
         std::string text;
         char buf[8192];
@@ -184,14 +191,17 @@ mount_table mount_line_of(std::uint64_t dev, std::string& type, std::string& opt
     }
 }
 
-// The per-mount cache: a small table filled under a mutex, read without one. An entry is the
-// device number + 1 (0 means empty) and the mount id; the key is published after the rest.
+// The per-mount cache: a small table filled under a mutex, read without one, only ever appended
+// to. An entry is the device number + 1 (0 means empty), the mount id, the file system's magic
+// number and the decision; the key is published after the rest. Where several entries match (a
+// reused device and mount id, decided again for another type), the last one counts.
 // Constant-initialized, so there is no guard a fork() could copy half taken; the fill mutex is
 // held across fork() (the handlers below), so the child's copy is free.
 constexpr std::size_t device_slots = 64;
 struct device_cache {
     std::array<std::atomic<std::uint64_t>, device_slots> keys{};
     std::array<std::atomic<std::uint64_t>, device_slots> mounts{};
+    std::array<std::atomic<std::uint64_t>, device_slots> types{};
     std::array<std::atomic<std::uint8_t>, device_slots> values{};
     std::atomic<std::size_t> used{0};
     std::mutex fill;
@@ -206,13 +216,17 @@ void unlock_fill() noexcept { devices.fill.unlock(); }
 // leave held in the child).
 [[maybe_unused]] const bool at_load = (kernel_5_5_or_later(), at_fork(lock_fill, unlock_fill, unlock_fill), true);
 
-lock_families cached(const device_cache& c, std::uint64_t dev, std::uint64_t mnt) noexcept
+// The last entry for (dev, mnt), with the magic number it was decided for; unknown when none.
+lock_families cached(const device_cache& c, std::uint64_t dev, std::uint64_t mnt, std::uint64_t& f_type) noexcept
 {
+    lock_families found = lock_families::unknown;
     const std::size_t n = c.used.load(std::memory_order_acquire);
     for (std::size_t i = 0; i < n; ++i)
-        if (c.keys[i].load(std::memory_order_acquire) == dev + 1 && c.mounts[i].load(std::memory_order_relaxed) == mnt)
-            return static_cast<lock_families>(c.values[i].load(std::memory_order_relaxed));
-    return lock_families::unknown;
+        if (c.keys[i].load(std::memory_order_acquire) == dev + 1 && c.mounts[i].load(std::memory_order_relaxed) == mnt) {
+            found = static_cast<lock_families>(c.values[i].load(std::memory_order_relaxed));
+            f_type = c.types[i].load(std::memory_order_relaxed);
+        }
+    return found;
 }
 
 // Descriptors below this have their decision kept here; others cost a statx per lock.
@@ -221,17 +235,21 @@ std::array<std::atomic<std::uint8_t>, noted_descriptors> by_descriptor{};
 
 } // namespace
 
-lock_families families_of_device(int h, std::uint64_t dev, std::uint64_t mnt, families_failure& why) noexcept
+lock_families families_of_device(int h, std::uint64_t dev, std::uint64_t mnt, bool mnt_unique, families_failure& why) noexcept
 {
     device_cache& c = devices;
-    lock_families f = cached(c, dev, mnt);
-    if (f != lock_families::unknown) return f;
+    std::uint64_t cached_type = 0;
+    lock_families f = cached(c, dev, mnt, cached_type);
+    if (f != lock_families::unknown && mnt_unique) return f;
     struct statfs sf;
     if (::fstatfs(h, &sf) != 0) {
         why = {errno, "fstatfs"};
         return lock_families::unknown;
     }
     const unsigned long f_type = static_cast<unsigned long>(sf.f_type);
+    // A reusable key: a descriptor on a file system of the cached type is taken to be on the
+    // same mount (one of the same type reusing both numbers keeps the decision: doc/design.adoc).
+    if (f != lock_families::unknown && cached_type == f_type) return f;
     std::string type, options;
     int error = 0;
     switch (mount_line_of(dev, type, options, error)) {
@@ -240,6 +258,15 @@ lock_families families_of_device(int h, std::uint64_t dev, std::uint64_t mnt, fa
     case mount_table::no_proc:
         // No /proc: the magic number alone, each type's default (doc/design.adoc); not cached,
         // since the options were not read.
+        return classify_file_system(f_type, std::string(), std::string(), kernel_5_5_or_later());
+    case mount_table::no_self:
+        // /proc is there but not for this process: where the rule needs the mount's options,
+        // that cannot be told, and guessing could leave flock users out; elsewhere the magic
+        // number decides (not cached: a 9p mount reporting a local type is not recognised).
+        if (needs_mount_options(f_type)) {
+            why = {ENOENT, "reading /proc/self/mountinfo (/proc is mounted, but has no self here)"};
+            return lock_families::unknown;
+        }
         return classify_file_system(f_type, std::string(), std::string(), kernel_5_5_or_later());
     case mount_table::no_line:
         // A local file system's file whose stat device is not its superblock's (a btrfs
@@ -252,22 +279,27 @@ lock_families families_of_device(int h, std::uint64_t dev, std::uint64_t mnt, fa
         break;
     }
     f = classify_file_system(f_type, type, options, kernel_5_5_or_later());
+    // A full table takes nothing more, and its mutex is not taken: the registry may call here
+    // under its own lock, which a fork() takes after this one (the handlers' order is not ours).
+    if (c.used.load(std::memory_order_acquire) >= device_slots) return f;
     std::lock_guard<std::mutex> lock(c.fill);
-    const lock_families again = cached(c, dev, mnt);
-    if (again != lock_families::unknown) return again;
+    std::uint64_t again_type = 0;
+    const lock_families again = cached(c, dev, mnt, again_type);
+    if (again != lock_families::unknown && (mnt_unique || again_type == f_type)) return again;
     const std::size_t n = c.used.load(std::memory_order_relaxed);
     if (n < device_slots) {
         c.values[n].store(static_cast<std::uint8_t>(f), std::memory_order_relaxed);
         c.mounts[n].store(mnt, std::memory_order_relaxed);
+        c.types[n].store(f_type, std::memory_order_relaxed);
         c.keys[n].store(dev + 1, std::memory_order_release);
         c.used.store(n + 1, std::memory_order_release);
     }
     return f;
 }
 
-bool note_descriptor(int h, std::uint64_t dev, std::uint64_t mnt, families_failure& why) noexcept
+bool note_descriptor(int h, std::uint64_t dev, std::uint64_t mnt, bool mnt_unique, families_failure& why) noexcept
 {
-    const lock_families f = families_of_device(h, dev, mnt, why);
+    const lock_families f = families_of_device(h, dev, mnt, mnt_unique, why);
     if (f == lock_families::unknown) return false;
     if (h >= 0 && h < noted_descriptors)
         by_descriptor[static_cast<std::size_t>(h)].store(static_cast<std::uint8_t>(f), std::memory_order_relaxed);
@@ -293,7 +325,7 @@ lock_families families_of_descriptor(int h, families_failure& why) noexcept
     if (::statx(h, "", AT_EMPTY_PATH, STATX_TYPE | statx_mount_id_unique | statx_mount_id, &stx) == 0) {
         dev = static_cast<std::uint64_t>(makedev(stx.stx_dev_major, stx.stx_dev_minor));
         if (stx.stx_mask & (statx_mount_id_unique | statx_mount_id)) mnt = stx.stx_mnt_id;
-        return families_of_device(h, dev, mnt, why);
+        return families_of_device(h, dev, mnt, (stx.stx_mask & statx_mount_id_unique) != 0, why);
     }
 #endif
     struct stat st;
@@ -302,7 +334,7 @@ lock_families families_of_descriptor(int h, families_failure& why) noexcept
         return lock_families::unknown;
     }
     dev = static_cast<std::uint64_t>(makedev(major(st.st_dev), minor(st.st_dev)));
-    return families_of_device(h, dev, mnt, why);
+    return families_of_device(h, dev, mnt, false, why);
 }
 
 void forget_file_systems_for_tests() noexcept
@@ -315,11 +347,11 @@ void forget_file_systems_for_tests() noexcept
 
 // macOS, the BSDs, and Linux built with ZC_LOCKFILE_LOCK_FAMILIES_INTERACT=1: one lock manager
 // for both families everywhere, so the record lock alone serves.
-lock_families families_of_device(int, std::uint64_t, std::uint64_t, families_failure&) noexcept
+lock_families families_of_device(int, std::uint64_t, std::uint64_t, bool, families_failure&) noexcept
 {
     return lock_families::interact;
 }
-bool note_descriptor(int, std::uint64_t, std::uint64_t, families_failure&) noexcept { return true; }
+bool note_descriptor(int, std::uint64_t, std::uint64_t, bool, families_failure&) noexcept { return true; }
 void forget_descriptor(int) noexcept {}
 lock_families families_of_descriptor(int, families_failure&) noexcept { return lock_families::interact; }
 void forget_file_systems_for_tests() noexcept {}

@@ -56,18 +56,21 @@ struct families_failure {
     const char* reading = "";
 };
 
-// The decision for descriptor h, on device dev and mount mnt (statx's mount id, unique since
-// Linux 6.8; 0 when unknown, and then the device alone is the key), cached per (device, mount):
-// the first descriptor seen on a mount costs an fstatfs and a read of /proc/self/mountinfo; later
-// ones a lookup in a small lock-free table. unknown, with why set, when that cannot be told (a
-// transient failure: no descriptor or memory left, a server not answering): nothing is cached,
-// and the attempt must fail rather than guess.
-lock_families families_of_device(int h, std::uint64_t dev, std::uint64_t mnt, families_failure& why) noexcept;
+// The decision for descriptor h, on device dev and mount mnt (statx's mount id; 0 when unknown,
+// and then the device alone is the key), cached per (device, mount): the first descriptor seen on
+// a mount costs an fstatfs and a read of /proc/self/mountinfo; later ones a lookup in a small
+// lock-free table. When mnt is not unique (mnt_unique false: before Linux 6.8 mount ids and
+// anonymous device numbers are both reused lowest-free, so a new mount can get both of a gone
+// one's), each descriptor also costs an fstatfs, and a file system type other than the cached
+// one is decided afresh. unknown, with why set, when that cannot be told (a transient failure: no
+// descriptor or memory left, a server not answering, /proc mounted but its mountinfo missing):
+// nothing is cached, and the attempt must fail rather than guess.
+lock_families families_of_device(int h, std::uint64_t dev, std::uint64_t mnt, bool mnt_unique, families_failure& why) noexcept;
 
 // Per descriptor, so that the lock and its release need no system call: the library notes the
 // decision for every descriptor it opens to lock (false, with why set, when it cannot be told:
 // nothing is noted then), close_handle forgets it.
-bool note_descriptor(int h, std::uint64_t dev, std::uint64_t mnt, families_failure& why) noexcept;
+bool note_descriptor(int h, std::uint64_t dev, std::uint64_t mnt, bool mnt_unique, families_failure& why) noexcept;
 void forget_descriptor(int h) noexcept;
 // The decision noted for h; for a descriptor never noted (numbers past the table's) it costs a
 // statx, and may be unknown, with why set.

@@ -73,6 +73,7 @@ void fill(const struct stat& st, file_facts& out) noexcept
     out.kind = kind_of(st.st_mode);
     out.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     out.mount = 0;  // unknown: the lock-families cache is then keyed on the device alone
+    out.mount_unique = false;
 }
 
 #if defined(STATX_INO)
@@ -84,6 +85,7 @@ void fill(const struct statx& st, file_facts& out) noexcept
     out.kind = kind_of(st.stx_mode);
     out.mtime_ns = (st.stx_mask & STATX_MTIME) ? static_cast<std::int64_t>(st.stx_mtime.tv_sec) * 1000000000 + st.stx_mtime.tv_nsec : 0;
     out.mount = (st.stx_mask & (statx_mount_id_unique | statx_mount_id)) ? static_cast<std::uint64_t>(st.stx_mnt_id) : 0;
+    out.mount_unique = (st.stx_mask & statx_mount_id_unique) != 0;
 }
 #endif
 
@@ -158,7 +160,7 @@ bool stat_handle(handle h, file_facts& out, boost::system::error_code& ec, stat_
 bool note_lock_families(handle h, const file_facts& facts, boost::system::error_code& ec, const char*& reason) noexcept
 {
     families_failure why;
-    if (!note_descriptor(h, facts.id.dev, facts.mount, why)) {
+    if (!note_descriptor(h, facts.id.dev, facts.mount, facts.mount_unique, why)) {
         ec = errno_code(why.error != 0 ? why.error : EIO);
         reason = why.reading;
         return false;
