@@ -23,9 +23,13 @@ namespace zc_test {
 struct temp_dir {
     std::string path;
 
-    temp_dir()
+    temp_dir() : temp_dir(nullptr) {}
+
+    // Under base (POSIX; nullptr: $TMPDIR, or /tmp).
+    explicit temp_dir(const char* base)
     {
 #if defined(_WIN32)
+        (void)base;
         std::random_device seed;
         for (int attempt = 0; path.empty(); ++attempt) {
             const auto candidate = std::filesystem::temp_directory_path() / ("zc_lockfile_test." + std::to_string(seed()));
@@ -33,7 +37,7 @@ struct temp_dir {
             if (attempt > 100) throw std::runtime_error("cannot create a temporary directory");
         }
 #else
-        const char* base = std::getenv("TMPDIR");
+        if (base == nullptr) base = std::getenv("TMPDIR");
         std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/zc_lockfile_test.XXXXXX";
         if (::mkdtemp(&pattern[0]) == nullptr) throw std::runtime_error("mkdtemp failed");
         path = std::filesystem::canonical(pattern).string();

@@ -6,14 +6,17 @@
 // a `mktemp -d` folder, a user's home when the suite runs with sudo) is closed to it: it could
 // neither execute the helper nor load libzc_lockfile from the build tree (issue 16). So it runs a
 // copy: the program, and every shared library the program loads that other users cannot read,
-// copied into a fresh 0755 directory under $TMPDIR (or /tmp), with LD_LIBRARY_PATH naming that
-// directory. The copy is removed at the end of the test.
+// copied into a fresh 0755 directory under $TMPDIR (or /tmp, when other users cannot search
+// $TMPDIR or its path holds a colon, which LD_LIBRARY_PATH cannot quote), with that directory put
+// first in LD_LIBRARY_PATH (the caller's entries follow: a library found through them and readable
+// by others is not copied). The copy is removed at the end of the test.
 #ifndef ZC_LOCKFILE_TEST_OTHER_USER_HPP
 #define ZC_LOCKFILE_TEST_OTHER_USER_HPP
 
 #include "fixture.hpp"
 #include "process.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <iterator>
 #include <optional>
@@ -68,7 +71,7 @@ inline std::vector<std::pair<std::string, std::string>> loaded_libraries(const s
 // A copy of program that any user can run (see the top of this file).
 class copy_for_other_users {
 public:
-    explicit copy_for_other_users(const std::string& program)
+    explicit copy_for_other_users(const std::string& program) : dir_(base())
     {
         std::filesystem::permissions(dir_.path, std::filesystem::perms(0755));
         for (const auto& [name, file] : loaded_libraries(program)) {
@@ -82,9 +85,23 @@ public:
     }
 
     // The command that runs the copy, to follow `setpriv ...`.
-    std::vector<std::string> command() const { return {"env", "LD_LIBRARY_PATH=" + dir_.path, program_}; }
+    std::vector<std::string> command() const
+    {
+        const char* inherited = std::getenv("LD_LIBRARY_PATH");
+        std::string search = dir_.path;
+        if (inherited != nullptr && *inherited != '\0') search += std::string(":") + inherited;
+        return {"env", "LD_LIBRARY_PATH=" + search, program_};
+    }
 
 private:
+    static const char* base()
+    {
+        const char* tmpdir = std::getenv("TMPDIR");
+        if (tmpdir == nullptr || *tmpdir == '\0') return nullptr;
+        if (std::string(tmpdir).find(':') != std::string::npos || !others_can_search(tmpdir)) return "/tmp";
+        return nullptr;
+    }
+
     std::string copy(const std::string& from, const std::string& name)
     {
         const std::string to = dir_ / name;
