@@ -65,11 +65,18 @@ void set_disposition(int sig, void (*disposition)(int))
     ::sigaction(sig, &sa, nullptr);
 }
 
-// Ends zc-lockfile by sig, as timeout(1) does: a parent that sees an exit status of 128+N cannot
-// tell it from a death by N, and a shell stops a script or a list at a Ctrl-C only when its child
-// died of SIGINT. No core dump: the fault, if any, was COMMAND's. Async-signal-safe.
+// Ends zc-lockfile by sig, as timeout(1) does when COMMAND died of a signal: a parent that sees
+// an exit status of 128+N cannot tell it from a death by N, and a shell stops a script or a list
+// at a Ctrl-C only when its child died of SIGINT. No core dump: the fault, if any, was COMMAND's.
+// On Linux that takes PR_SET_DUMPABLE: RLIMIT_CORE does not stop a core_pattern that pipes to a
+// helper (systemd-coredump, apport), which would record a crash of zc-lockfile. Only system calls
+// and calls on POSIX's async-signal-safe list (setrlimit and prctl are plain system calls on the
+// systems we support), so the handler may call it.
 [[noreturn]] void die_by(int sig)
 {
+#if defined(__linux__)
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
     struct rlimit no_core;
     no_core.rlim_cur = no_core.rlim_max = 0;
     ::setrlimit(RLIMIT_CORE, &no_core);
@@ -79,7 +86,9 @@ void set_disposition(int sig, void (*disposition)(int))
     sigaddset(&one, sig);
     ::sigprocmask(SIG_UNBLOCK, &one, nullptr);
     ::raise(sig);
-    ::_exit(128 + sig);  // a signal whose default action does not end a process
+    // Still here: the kernel drops a signal whose action is the default when we are the init of a
+    // pid namespace (a container's pid 1), and raise() refuses the C library's own signals.
+    ::_exit(128 + sig);
 }
 
 extern "C" void on_signal(int sig, siginfo_t* info, void*)
@@ -89,7 +98,9 @@ extern "C" void on_signal(int sig, siginfo_t* info, void*)
     if (child > 0) {
         if (!reached_command(sig, info, child)) {
             ::kill(child, sig);  // COMMAND decides; we report how it ended
-            ::kill(child, SIGCONT);  // a stopped COMMAND would not act on it until continued
+            // A signal that asks COMMAND to end is followed by SIGCONT: stopped on its own, it
+            // would not act on it until continued. SIGUSR1/SIGUSR2 leave a paused COMMAND paused.
+            if (sig != SIGUSR1 && sig != SIGUSR2) ::kill(child, SIGCONT);
         }
         errno = saved;
         return;
