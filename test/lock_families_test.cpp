@@ -235,6 +235,12 @@ BOOST_AUTO_TEST_CASE(lock_file_takes_a_free_lock)
 BOOST_AUTO_TEST_CASE(an_unreadable_mount_table_fails_the_attempt_and_is_not_cached)
 {
     if (zc::lockfile::detail::families_always_interact) return;
+#if defined(__SANITIZE_ADDRESS__)
+    // The sanitizers' check that memory may be read (UBSan's vptr check among them) opens a pipe;
+    // with no descriptor left, which is this case's point, it reports a valid object as invalid.
+    BOOST_TEST_MESSAGE("not run under AddressSanitizer/UndefinedBehaviorSanitizer: their checks need a free descriptor");
+    return;
+#endif
     zc_test::temp_dir dir;
     const std::string path = dir / "emfile.lock";
     zc::lockfile::detail::forget_file_systems_for_tests();
