@@ -60,7 +60,7 @@ echo "$count modules clean under memcheck"
 stage "libFuzzer: the record and template parsers, ${fuzz_seconds} s each"
 for target in record template; do
     clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Iinclude \
-        "test/fuzz/${target}_fuzz.cpp" src/record.cpp src/posix/os_lock.cpp src/error.cpp -o "$work/${target}_fuzz"
+        "test/fuzz/${target}_fuzz.cpp" src/record.cpp src/posix/os_lock.cpp src/posix/lock_families.cpp src/error.cpp -o "$work/${target}_fuzz"
     mkdir -p "$work/corpus-$target"
     (cd "$work" && "./${target}_fuzz" -max_total_time="$fuzz_seconds" -timeout=5 -print_final_stats=1 \
         "corpus-$target" "$root/test/fuzz/corpus/$target" > "$work/fuzz.log" 2>&1) \
