@@ -313,7 +313,7 @@ void a_reused_device_number_is_classified_again()
         BOOST_TEST_MESSAGE("skipped: not root (mounting a tmpfs needs CAP_SYS_ADMIN)");
         return;
     }
-    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount("none", "/", "none", MS_REC | MS_PRIVATE, nullptr) != 0) {
         BOOST_TEST_MESSAGE("skipped: cannot make a mount namespace of our own: " << std::strerror(errno));
         return;
     }
@@ -379,7 +379,7 @@ BOOST_AUTO_TEST_CASE(a_proc_without_self_is_not_taken_for_no_proc)
         zc::lockfile::SimpleLockFile lock(path);
         BOOST_TEST(!flock_peer_gets_in(path));
     }
-    if (::geteuid() == 0 && ::unshare(CLONE_NEWNS) == 0 && ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0) {
+    if (::geteuid() == 0 && ::unshare(CLONE_NEWNS) == 0 && ::mount("none", "/", "none", MS_REC | MS_PRIVATE, nullptr) == 0) {
         small_tmpfs_is_nfs = true;
         zc_test::tmpfs nfs(dir / "nfs", "1m");
         BOOST_REQUIRE(nfs.mounted());
