@@ -227,7 +227,7 @@ private:
         if (!facts.regular) {
             // Nothing of ours can be locked through this descriptor: it is not a regular file.
             ec_ = make_error_code(error::not_a_regular_file);
-            ctx_.found = facts.kind;
+            ctx_.found = describe(facts.kind);
             return false;
         }
         // Which lock families to take on its file system: a transient failure to tell fails the

@@ -34,10 +34,30 @@ struct file_id {
     friend bool operator==(const file_id& a, const file_id& b) noexcept { return a.dev == b.dev && a.ino == b.ino; }
 };
 
+// What is at a path. Each backend maps its own file types onto these.
+enum class file_kind { regular, directory, symbolic_link, fifo, pipe, socket, character_device, block_device, other };
+
+// The phrase error messages use for it: "(found a directory)".
+constexpr const char* describe(file_kind k) noexcept
+{
+    switch (k) {
+    case file_kind::regular: return "a regular file";
+    case file_kind::directory: return "a directory";
+    case file_kind::symbolic_link: return "a symbolic link";
+    case file_kind::fifo: return "a FIFO";
+    case file_kind::pipe: return "a pipe";
+    case file_kind::socket: return "a socket";
+    case file_kind::character_device: return "a character device";
+    case file_kind::block_device: return "a block device";
+    case file_kind::other: break;
+    }
+    return "not a regular file";
+}
+
 struct file_facts {
     file_id id;
     bool regular = false;
-    const char* kind = "file";  // what is at the path, for messages ("a directory", "a FIFO", ...)
+    file_kind kind = file_kind::other;  // what is at the path
     std::int64_t mtime_ns = 0;  // modification time, ns since the epoch (when asked for)
     std::uint64_t mount = 0;    // the mount's id where statx gives one (Linux 5.8; 0 otherwise)
     bool mount_unique = false;  // that id is never reused (STATX_MNT_ID_UNIQUE, Linux 6.8)
@@ -64,6 +84,10 @@ void close_handle(handle h) noexcept;
 // /proc/self/mountinfo, fstatfs failing): the attempt must then fail, and nothing is noted or
 // cached. Always true on Windows and where the families always interact.
 bool note_lock_families(handle h, const file_facts& facts, boost::system::error_code& ec, const char*& reason) noexcept;
+
+// The first byte of a lock file that a handle can read while another handle holds the lock: 0 on
+// POSIX, where locks are advisory; 1 on Windows, where the holder's lock on byte 0 is mandatory.
+extern const std::uint64_t first_readable_byte;
 
 // Reads up to n bytes at offset; returns how many were read (0 on error, with ec set).
 std::size_t read_at(handle h, char* buf, std::size_t n, std::uint64_t offset, boost::system::error_code& ec) noexcept;
@@ -139,10 +163,9 @@ public:
     // under its lock, after any deferred descriptors (registry.hpp says why).
     void disown() noexcept;
 
+#if !defined(_WIN32)
 private:
-#if defined(_WIN32)
-    handle locked_ = invalid_handle;  // windows/os_lock.cpp: byte 0, locked through this handle
-#else
+    // Windows needs no state: its byte-range lock goes with the handle (windows/os_lock.cpp).
     boost::interprocess::file_lock record_lock_;
 #endif
 };
@@ -173,9 +196,16 @@ long long current_pid() noexcept;
 // bypassing libc, is not counted: see doc/design.adoc.)
 std::uint64_t fork_epoch() noexcept;
 bool no_fork_since(std::uint64_t epoch) noexcept;
+// The layers that keep state a fork must leave consistent, in the order in which their locks nest:
+// the registry may ask for a descriptor's lock families under its own lock.
+enum class fork_layer { registry, lock_families };
 // Runs prepare before every fork() of the process, parent after it in the parent and child in the
-// child (pthread_atfork); nothing on Windows, which has no fork.
-void at_fork(void (*prepare)() noexcept, void (*parent)() noexcept, void (*child)() noexcept) noexcept;
+// child: the layers' fork handlers, all run from the library's one pthread_atfork hook (which also
+// counts forks and renews current_pid first). prepare handlers run in fork_layer order, so that
+// they take the layers' locks in the order the library nests them; the others in the reverse.
+// Call it at load time, from a static initializer, so that no fork can race the registration.
+// Nothing on Windows, which has no fork.
+void at_fork(fork_layer layer, void (*prepare)() noexcept, void (*parent)() noexcept, void (*child)() noexcept) noexcept;
 std::string host_name();
 enum class process_state { running, gone, unknown };
 process_state probe_process(long long pid) noexcept;

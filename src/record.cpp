@@ -121,16 +121,13 @@ parsed_record content_template::match(std::string_view line) const
 void read_head(handle h, record_head& out) noexcept
 {
     boost::system::error_code ignored;
-#if defined(_WIN32)
-    // Byte 0 is under the holder's mandatory lock, which refuses every other handle's read of it.
-    // Records start there with a space (that is why they do), so read from offset 1, as the
-    // Python original does, and put the space back.
-    out.bytes[0] = ' ';
-    const std::size_t n = read_at(h, out.bytes + 1, sizeof out.bytes - 1, 1, ignored);
-    out.size = n == 0 ? 0 : n + 1;
-#else
-    out.size = read_at(h, out.bytes, sizeof out.bytes, 0, ignored);
-#endif
+    // Where the holder's lock keeps other handles from reading the first bytes (byte 0 on
+    // Windows), read after them and put back the spaces every record starts with (that is why
+    // records start with a space), as the Python original does.
+    const std::size_t skip = static_cast<std::size_t>(first_readable_byte);
+    std::memset(out.bytes, ' ', skip);
+    const std::size_t n = read_at(h, out.bytes + skip, sizeof out.bytes - skip, skip, ignored);
+    out.size = n == 0 ? 0 : n + skip;
 }
 
 std::string_view record_line(std::string_view head) noexcept

@@ -46,7 +46,7 @@ table& the_table()
     // Never destroyed: a lock may still be closed by another static's destructor at exit.
     static table* t = [] {
         auto* created = new table;
-        at_fork(prepare_fork, parent_after_fork, child_after_fork);
+        at_fork(fork_layer::registry, prepare_fork, parent_after_fork, child_after_fork);
         return created;
     }();
     return *t;

@@ -214,7 +214,7 @@ void unlock_fill() noexcept { devices.fill.unlock(); }
 // At load time, before any thread of the program can fork: the fork handlers, and the kernel's
 // version (a function-local static, whose guard a fork() landing during its first use would
 // leave held in the child).
-[[maybe_unused]] const bool at_load = (kernel_5_5_or_later(), at_fork(lock_fill, unlock_fill, unlock_fill), true);
+[[maybe_unused]] const bool at_load = (kernel_5_5_or_later(), at_fork(fork_layer::lock_families, lock_fill, unlock_fill, unlock_fill), true);
 
 // The last entry for (dev, mnt), with the magic number it was decided for; unknown when none.
 lock_families cached(const device_cache& c, std::uint64_t dev, std::uint64_t mnt, std::uint64_t& f_type) noexcept
@@ -279,8 +279,7 @@ lock_families families_of_device(int h, std::uint64_t dev, std::uint64_t mnt, bo
         break;
     }
     f = classify_file_system(f_type, type, options, kernel_5_5_or_later());
-    // A full table takes nothing more, and its mutex is not taken: the registry may call here
-    // under its own lock, which a fork() takes after this one (the handlers' order is not ours).
+    // A full table takes nothing more, and its mutex is not taken.
     if (c.used.load(std::memory_order_acquire) >= device_slots) return f;
     std::lock_guard<std::mutex> lock(c.fill);
     std::uint64_t again_type = 0;

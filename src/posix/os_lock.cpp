@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -53,16 +54,16 @@ boost::system::error_code errno_code(int e) noexcept
     return boost::system::error_code(e, boost::system::system_category());
 }
 
-const char* kind_of(mode_t mode) noexcept
+file_kind kind_of(mode_t mode) noexcept
 {
-    if (S_ISREG(mode)) return "a regular file";
-    if (S_ISDIR(mode)) return "a directory";
-    if (S_ISFIFO(mode)) return "a FIFO";
-    if (S_ISSOCK(mode)) return "a socket";
-    if (S_ISCHR(mode)) return "a character device";
-    if (S_ISBLK(mode)) return "a block device";
-    if (S_ISLNK(mode)) return "a symbolic link";
-    return "not a regular file";
+    if (S_ISREG(mode)) return file_kind::regular;
+    if (S_ISDIR(mode)) return file_kind::directory;
+    if (S_ISFIFO(mode)) return file_kind::fifo;
+    if (S_ISSOCK(mode)) return file_kind::socket;
+    if (S_ISCHR(mode)) return file_kind::character_device;
+    if (S_ISBLK(mode)) return file_kind::block_device;
+    if (S_ISLNK(mode)) return file_kind::symbolic_link;
+    return file_kind::other;
 }
 
 void fill(const struct stat& st, file_facts& out) noexcept
@@ -191,6 +192,9 @@ void close_handle(handle h) noexcept
     forget_descriptor(h);
     ::close(h);
 }
+
+// Record locks are advisory: a reader is never refused.
+const std::uint64_t first_readable_byte = 0;
 
 std::size_t read_at(handle h, char* buf, std::size_t n, std::uint64_t offset, boost::system::error_code& ec) noexcept
 {
@@ -564,23 +568,48 @@ std::atomic<long long> cached_pid{0};
 // parent's handler, or the child's), advanced by two for each fork.
 std::atomic<std::uint64_t> fork_seq{0};
 void renew_pid() noexcept { cached_pid.store(static_cast<long long>(::getpid()), std::memory_order_relaxed); }
-void fork_starts() noexcept { fork_seq.fetch_add(1); }
-void fork_ends() noexcept { fork_seq.fetch_add(1); }
+// The layers' fork handlers (at_fork), one slot per layer. Constant-initialized, so a
+// registration from another file's static initializer that runs before this file's is safe.
+struct fork_handlers {
+    void (*prepare)() noexcept;
+    void (*parent)() noexcept;
+    void (*child)() noexcept;
+};
+constexpr std::size_t fork_layers = 2;
+fork_handlers layer_handlers[fork_layers];
+std::atomic<bool> layer_registered[fork_layers];
+
+// The one pthread_atfork hook of the library. The prepare handlers run in the order of the layers
+// (fork_layer: the order in which their locks nest), the parent's and the child's in the reverse;
+// the fork count and the cached pid are renewed first in the child, so that a layer's handler
+// sees the child's pid.
+void fork_starts() noexcept
+{
+    fork_seq.fetch_add(1);
+    for (std::size_t i = 0; i < fork_layers; ++i)
+        if (layer_registered[i].load(std::memory_order_acquire)) layer_handlers[i].prepare();
+}
+void fork_ends() noexcept
+{
+    fork_seq.fetch_add(1);
+    for (std::size_t i = fork_layers; i-- > 0;)
+        if (layer_registered[i].load(std::memory_order_acquire)) layer_handlers[i].parent();
+}
 void in_child() noexcept
 {
-    fork_ends();
+    fork_seq.fetch_add(1);
     renew_pid();
+    for (std::size_t i = fork_layers; i-- > 0;)
+        if (layer_registered[i].load(std::memory_order_acquire)) layer_handlers[i].child();
 }
 void ensure_fork_handlers() noexcept
 {
-    static const int registered = [] {
+    static const int hooked = [] {
         renew_pid();
         return ::pthread_atfork(fork_starts, fork_ends, in_child);
     }();
-    (void)registered;
+    if (hooked != 0) std::abort();  // ENOMEM at load time: no fork could be made safe
 }
-// At load time, before any descriptor of ours can exist; the function-local static above also
-// covers a use from another static's constructor that runs first.
 [[maybe_unused]] const bool fork_handlers_at_load = (ensure_fork_handlers(), true);
 } // namespace
 
@@ -598,9 +627,12 @@ std::uint64_t fork_epoch() noexcept
 
 bool no_fork_since(std::uint64_t epoch) noexcept { return epoch % 2 == 0 && fork_seq.load() == epoch; }
 
-void at_fork(void (*prepare)() noexcept, void (*parent)() noexcept, void (*child)() noexcept) noexcept
+void at_fork(fork_layer layer, void (*prepare)() noexcept, void (*parent)() noexcept, void (*child)() noexcept) noexcept
 {
-    ::pthread_atfork(prepare, parent, child);
+    ensure_fork_handlers();
+    const auto i = static_cast<std::size_t>(layer);
+    layer_handlers[i] = fork_handlers{prepare, parent, child};
+    layer_registered[i].store(true, std::memory_order_release);
 }
 
 std::string host_name()

@@ -91,8 +91,8 @@ bool describe(HANDLE h, file_facts& out) noexcept
     if ((info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0) ::GetFileInformationByHandleEx(h, FileAttributeTagInfo, &tag, sizeof tag);
     const bool link = is_link(info.dwFileAttributes, tag.ReparseTag);
     out.regular = type == FILE_TYPE_DISK && !directory && !link;
-    out.kind = directory ? "a directory" : link ? "a symbolic link" : type == FILE_TYPE_PIPE ? "a pipe"
-             : type == FILE_TYPE_CHAR ? "a character device" : out.regular ? "a regular file" : "not a regular file";
+    out.kind = directory ? file_kind::directory : link ? file_kind::symbolic_link : type == FILE_TYPE_PIPE ? file_kind::pipe
+             : type == FILE_TYPE_CHAR ? file_kind::character_device : out.regular ? file_kind::regular : file_kind::other;
     out.mtime_ns = unix_ns(info.ftLastWriteTime);
     return true;
 }
@@ -133,7 +133,7 @@ handle open_file(const std::string& path, open_mode mode, bool follow, boost::sy
     }
     if (!follow) {
         file_facts facts;
-        if (describe(h, facts) && std::string(facts.kind) == "a symbolic link") {
+        if (describe(h, facts) && facts.kind == file_kind::symbolic_link) {
             ::CloseHandle(h);
             ec = make_error_code(error::symbolic_link);
             return invalid_handle;
@@ -189,6 +189,9 @@ void close_handle(handle h) noexcept
     ::UnlockFileEx(native(h), 0, 1, 0, &ov);
     ::CloseHandle(native(h));
 }
+
+// The holder's LockFileEx on byte 0 refuses every other handle's read of it.
+const std::uint64_t first_readable_byte = 1;
 
 std::size_t read_at(handle h, char* buf, std::size_t n, std::uint64_t offset, boost::system::error_code& ec) noexcept
 {
@@ -258,12 +261,11 @@ lock_result os_lock::lock_until(handle h, bool shared, std::chrono::steady_clock
     // POSIX, since LockFileEx takes no timeout.
     const bool forever = deadline == std::chrono::steady_clock::time_point::max();
     auto interval = min_poll_interval;
-    const lock_result r = attempt_until(deadline, interval, [&] { return lock_byte_zero(h, shared, forever, ec); });
-    if (r == lock_result::acquired) locked_ = h;
-    return r;
+    return attempt_until(deadline, interval, [&] { return lock_byte_zero(h, shared, forever, ec); });
 }
 
-void os_lock::disown() noexcept { locked_ = invalid_handle; }
+// The lock is the handle's: nothing to take back.
+void os_lock::disown() noexcept {}
 
 // There is no second lock family on Windows: the byte-range lock is all.
 void release_flock(handle) noexcept {}
@@ -301,7 +303,7 @@ long long current_pid() noexcept
 std::uint64_t fork_epoch() noexcept { return 0; }
 bool no_fork_since(std::uint64_t) noexcept { return true; }
 
-void at_fork(void (*)() noexcept, void (*)() noexcept, void (*)() noexcept) noexcept {}
+void at_fork(fork_layer, void (*)() noexcept, void (*)() noexcept, void (*)() noexcept) noexcept {}
 
 std::string host_name()
 {
