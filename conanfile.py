@@ -1,13 +1,15 @@
 # Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
 # The Conan 2 recipe: builds through the project's CMakeLists.txt.
+import os
+import re
+
 from conan import ConanFile
 from conan.tools.cmake import CMake, CMakeDeps, CMakeToolchain, cmake_layout
-from conan.tools.files import copy
+from conan.tools.files import copy, load
 
 
 class ZcLockfileConan(ConanFile):
     name = "zc_lockfile"
-    version = "0.1.0"
     license = "BSL-1.0"
     description = "Inter-process locks implemented with lock files (a C++ port of Python's zc.lockfile)"
     topics = ("lock", "lockfile", "interprocess", "boost")
@@ -16,6 +18,14 @@ class ZcLockfileConan(ConanFile):
     options = {"shared": [True, False], "fPIC": [True, False]}
     default_options = {"shared": True, "fPIC": True}
     exports_sources = "CMakeLists.txt", "cmake/*", "include/*", "src/*", "tools/*", "LICENSE_1_0.txt"
+
+    def set_version(self):
+        # The version is written once, in include/zc/lockfile/config.hpp.
+        text = load(self, os.path.join(self.recipe_folder, "include", "zc", "lockfile", "config.hpp"))
+        parts = [re.search(r"^#define ZC_LOCKFILE_VERSION_%s (\d+)$" % part, text, re.M) for part in ("MAJOR", "MINOR", "PATCH")]
+        if not all(parts):
+            raise ValueError("could not read the version from include/zc/lockfile/config.hpp")
+        self.version = ".".join(p.group(1) for p in parts)
 
     def config_options(self):
         if self.settings.os == "Windows":

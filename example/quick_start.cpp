@@ -2,6 +2,7 @@
 // The README's example: take the lock, or say who has it.
 //
 //   quick_start [PATH]    (default: ./my-app.lock)
+// tag::quick_start[]
 #include <zc/lockfile.hpp>
 
 #include <iostream>
@@ -17,3 +18,4 @@ int main(int argc, char** argv)
         return 1;
     }
 }
+// end::quick_start[]
