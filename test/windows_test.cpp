@@ -10,7 +10,7 @@
 
 #include "support/fixture.hpp"
 #include "support/log_capture.hpp"
-#include "support/windows_process.hpp"
+#include "support/process.hpp"
 
 #include "../src/windows/reparse.hpp"  // the rule, header-only
 
@@ -460,7 +460,7 @@ BOOST_AUTO_TEST_CASE(cli_run_waits_for_the_lock)
     child_process holder({lock_helper(), "lock", path});
     await_locked(holder);
     child_process run({command(), "-v", "run", "--wait", "20", path, "--", lock_helper(), "simple", dir / "other"}, true);
-    run.read_until("Waiting for lock file " + path);  // it waits
+    run.read_until("zc-lockfile: DEBUG Waiting for lock file " + path);  // it waits
     holder.close_stdin();
     BOOST_TEST(run.read_until("locked ").rfind("locked ", 0) == std::string::size_type(0));  // COMMAND ran once it had the lock
     run.close_stdin();
