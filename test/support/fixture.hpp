@@ -5,6 +5,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -63,14 +64,21 @@ inline void write_file(const std::string& path, const std::string& data)
     out << data;
 }
 
-// Paths of the helper programs, given on the test's command line by the Jamfile.
-inline std::string helper_arg(const std::string& name)
+// Paths of the helper programs, given on the test's command line by the Jamfile: the argument
+// whose file name is `name`, or "" when there is none.
+inline std::string optional_helper_arg(const std::string& name)
 {
     const auto& suite = boost::unit_test::framework::master_test_suite();
     for (int i = 1; i < suite.argc; ++i) {
         if (std::filesystem::path(suite.argv[i]).filename() == name) return std::filesystem::absolute(suite.argv[i]).string();
     }
-    throw std::runtime_error("the path of helper program " + name + " is missing from the command line");
+    return std::string();
+}
+inline std::string helper_arg(const std::string& name)
+{
+    std::string path = optional_helper_arg(name);
+    if (path.empty()) throw std::runtime_error("the path of helper program " + name + " is missing from the command line");
+    return path;
 }
 #if defined(_WIN32)
 inline std::string lock_helper() { return helper_arg("lock_helper.exe"); }
@@ -106,7 +114,28 @@ inline std::string preloadable(const std::string& library)
     return copy;
 }
 
-// The Python original as installed by Debian (python3-zc.lockfile), for /usr/bin/python3.
+#if !defined(_WIN32)
+// The Python interpreter the peers run under: an argument named python3 on the command line (a
+// virtual environment's bin/python3, as test/peer_releases.sh gives), else python3 on PATH.
+// Throws, saying so, when there is neither.
+inline std::string python3()
+{
+    const std::string given = optional_helper_arg("python3");
+    if (!given.empty()) return given;
+    const char* path = std::getenv("PATH");
+    const std::string dirs = path != nullptr ? path : "";
+    for (std::size_t start = 0; start <= dirs.size();) {
+        const std::size_t end = std::min(dirs.find(':', start), dirs.size());
+        const std::string candidate = (end > start ? dirs.substr(start, end - start) : std::string(".")) + "/python3";
+        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+        start = end + 1;
+    }
+    throw std::runtime_error("python3 is neither on the command line nor on PATH (" + dirs +
+                             "): the Python peers need it, with Python's zc.lockfile (Debian: python3-zc.lockfile)");
+}
+#endif
+
+// The Python original as installed by Debian (python3-zc.lockfile), run by python3().
 inline const char* python_peer_script()
 {
     return "import sys, zc.lockfile\n"
