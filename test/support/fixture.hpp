@@ -14,11 +14,33 @@
 #include <random>
 #include <string>
 
-#if !defined(_WIN32)
+#if defined(_WIN32)
+#include <process.h>
+#else
 #include <unistd.h>
 #endif
 
 namespace zc_test {
+
+// For Boost.Test's decorators: a case that cannot apply on one platform is registered on both and
+// disabled on that one, with the reason as its description:
+//   BOOST_AUTO_TEST_CASE(name, *boost::unit_test::enable_if<!on_windows>()
+//                                  * boost::unit_test::description("not on Windows: REASON"))
+#if defined(_WIN32)
+constexpr bool on_windows = true;
+#else
+constexpr bool on_windows = false;
+#endif
+
+// This process's id, as the records and inspect give it.
+inline long long current_pid()
+{
+#if defined(_WIN32)
+    return ::_getpid();
+#else
+    return ::getpid();
+#endif
+}
 
 // A fresh directory of our own, removed with everything in it at the end of the test.
 struct temp_dir {
@@ -81,12 +103,15 @@ inline std::string helper_arg(const std::string& name)
     return path;
 }
 #if defined(_WIN32)
-inline std::string lock_helper() { return helper_arg("lock_helper.exe"); }
+constexpr const char* exe_suffix = ".exe";
+// The Python original's Windows protocol (msvcrt.locking on byte 0): test/helper/msvcrt_peer.cpp.
+inline std::string msvcrt_peer() { return helper_arg("msvcrt_peer.exe"); }
 #else
-inline std::string lock_helper() { return helper_arg("lock_helper"); }
+constexpr const char* exe_suffix = "";
 #endif
+inline std::string lock_helper() { return helper_arg(std::string("lock_helper") + exe_suffix); }
 inline std::string boost_peer() { return helper_arg("boost_peer"); }
-inline std::string zc_lockfile_command() { return helper_arg("zc-lockfile"); }
+inline std::string zc_lockfile_command() { return helper_arg(std::string("zc-lockfile") + exe_suffix); }
 
 // ThreadSanitizer postpones a signal handler while the process is blocked in a system call it does
 // not intercept (flock, waitpid, waitid): under it, the cases that need zc-lockfile's handlers to
