@@ -141,22 +141,29 @@ inline std::string preloadable(const std::string& library)
 
 #if !defined(_WIN32)
 // The Python interpreter the peers run under: an argument named python3 on the command line (a
-// virtual environment's bin/python3, as test/peer_releases.sh gives), else python3 on PATH.
-// Throws, saying so, when there is neither.
+// virtual environment's bin/python3, as test/peer_releases.sh gives), else the first python3 on
+// PATH that imports zc.lockfile (a pyenv shim first on PATH may have none). Throws, saying so,
+// when there is none.
 inline std::string python3()
 {
-    const std::string given = optional_helper_arg("python3");
-    if (!given.empty()) return given;
-    const char* path = std::getenv("PATH");
-    const std::string dirs = path != nullptr ? path : "";
-    for (std::size_t start = 0; start <= dirs.size();) {
-        const std::size_t end = std::min(dirs.find(':', start), dirs.size());
-        const std::string candidate = (end > start ? dirs.substr(start, end - start) : std::string(".")) + "/python3";
-        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-        start = end + 1;
-    }
-    throw std::runtime_error("python3 is neither on the command line nor on PATH (" + dirs +
-                             "): the Python peers need it, with Python's zc.lockfile (Debian: python3-zc.lockfile)");
+    static const std::string found = [] {
+        const std::string given = optional_helper_arg("python3");
+        if (!given.empty()) return given;
+        const char* path = std::getenv("PATH");
+        const std::string dirs = path != nullptr ? path : "";
+        std::string tried;
+        for (std::size_t start = 0; start <= dirs.size();) {
+            const std::size_t end = std::min(dirs.find(':', start), dirs.size());
+            const std::string candidate = (end > start ? dirs.substr(start, end - start) : std::string(".")) + "/python3";
+            start = end + 1;
+            if (::access(candidate.c_str(), X_OK) != 0) continue;
+            if (std::system(("'" + candidate + "' -c 'import zc.lockfile' >/dev/null 2>&1").c_str()) == 0) return candidate;
+            tried += " " + candidate;
+        }
+        throw std::runtime_error("no python3 that imports zc.lockfile, on the command line or on PATH (tried:" + tried +
+                                 "): the Python peers need Python's zc.lockfile (Debian: python3-zc.lockfile)");
+    }();
+    return found;
 }
 #endif
 
