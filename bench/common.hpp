@@ -17,11 +17,10 @@
 #include <vector>
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char** environ;
+#include "../test/support/process.hpp"
 
 namespace bench {
 
@@ -192,79 +191,14 @@ inline void increment_counter(int fd) { write_counter(fd, read_counter(fd) + 1);
 
 // --- Other processes ---
 
-// A process started with posix_spawn, its stdin and stdout connected to us by pipes.
-class peer_process {
-public:
-    explicit peer_process(const std::vector<std::string>& argv, int stdin_fd = -1)
-    {
-        int out[2], in[2] = {-1, -1};
-        if (::pipe2(out, O_CLOEXEC) != 0) fail("pipe");
-        if (stdin_fd < 0 && ::pipe2(in, O_CLOEXEC) != 0) fail("pipe");
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_adddup2(&actions, stdin_fd >= 0 ? stdin_fd : in[0], 0);
-        posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        if (::posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0) fail("cannot start " + argv[0]);
-        posix_spawn_file_actions_destroy(&actions);
-        ::close(out[1]);
-        from_ = ::fdopen(out[0], "r");
-        if (in[0] >= 0) {
-            ::close(in[0]);
-            to_ = in[1];
-        }
-    }
-    ~peer_process()
-    {
-        close_input();
-        wait();
-        if (from_ != nullptr) std::fclose(from_);
-    }
-    peer_process(const peer_process&) = delete;
-    peer_process& operator=(const peer_process&) = delete;
-
-    std::string read_line()
-    {
-        char buf[256];
-        if (std::fgets(buf, sizeof buf, from_) == nullptr) return std::string();
-        std::string line(buf);
-        while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-        return line;
-    }
-    void write_line(const std::string& line)
-    {
-        const std::string l = line + "\n";
-        if (::write(to_, l.data(), l.size()) != static_cast<ssize_t>(l.size())) fail("write to peer");
-    }
-    void close_input()
-    {
-        if (to_ >= 0) ::close(to_);
-        to_ = -1;
-    }
-    // The exit status (0 when it exited with 0).
-    int wait()
-    {
-        if (pid_ > 0) {
-            int status = 0;
-            while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-            }
-            status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            pid_ = -1;
-        }
-        return status_;
-    }
-
-private:
-    pid_t pid_ = -1;
-    int to_ = -1;
-    std::FILE* from_ = nullptr;
-    int status_ = 0;
-};
+// Peers are the tests' child processes (zc_test::child_process, test/support/process.hpp):
+// spawned, connected by pipes, every read and wait bounded by its step_limit (20 s), so that a
+// peer that hangs fails the benchmark instead of stalling it. Its errors are exceptions, which end
+// the program.
 
 // A peer that runs the uncontended cycle of another implementation (bench/peers/*): it says
-// "ready", then for each line "N" runs N cycles and answers with the seconds they took.
+// "ready", then for each line "N" runs N cycles and answers with the seconds they took. Killed
+// when it is no longer needed (child_process's destructor).
 class cycle_peer {
 public:
     explicit cycle_peer(const std::vector<std::string>& argv) : process_(argv)
@@ -281,11 +215,11 @@ public:
     }
 
 private:
-    peer_process process_;
+    zc_test::child_process process_;
 };
 
 // Starts processes that each wait at the gate; open() lets them all go at once (by closing the
-// pipe they read), and finish() waits for every one and says whether all exited with 0.
+// pipes they read), and finish() waits for every one and says whether all exited with 0.
 class start_gate {
 public:
     start_gate()
@@ -315,10 +249,11 @@ public:
         }
         children_.push_back(pid);
     }
-    // A program started with the gate as its stdin; it must print "ready" when it is.
+    // A program whose stdin is the gate's (its own pipe, closed when the gate opens); it must print
+    // "ready" when it is.
     void spawn(const std::vector<std::string>& argv)
     {
-        peers_.push_back(std::make_unique<peer_process>(argv, gate_[0]));
+        peers_.push_back(std::make_unique<zc_test::child_process>(argv));
         if (peers_.back()->read_line() != "ready") fail(argv[0] + " did not start");
     }
     // Waits until every forked child is ready, then lets all of them go; returns the time.
@@ -330,6 +265,7 @@ public:
         }
         ::close(gate_[1]);
         gate_[1] = -1;
+        for (auto& p : peers_) p->close_stdin();
         return clock_type::now();
     }
     bool finish()
@@ -349,7 +285,7 @@ private:
     int gate_[2];
     int ready_[2];
     std::vector<pid_t> children_;
-    std::vector<std::unique_ptr<peer_process>> peers_;
+    std::vector<std::unique_ptr<zc_test::child_process>> peers_;
 };
 
 } // namespace bench

@@ -224,7 +224,7 @@ BOOST_AUTO_TEST_CASE(status_names_the_kernels_holder_for_every_peer)
     const std::vector<std::vector<std::string>> peers = {
         {lock_helper(), "lock", path},
         {"flock", "-n", path, "-c", "echo locked; read line || true"},
-        {"/usr/bin/python3", "-c", python_peer_script(), path},
+        {python3(), "-c", python_peer_script(), path},
         {boost_peer(), path},
     };
     for (const auto& argv : peers) {
@@ -238,7 +238,7 @@ BOOST_AUTO_TEST_CASE(status_names_the_kernels_holder_for_every_peer)
             BOOST_TEST(json.find("\"locked\": true") != std::string::npos, json);
             // Under the NFS emulation a flock peer holds an OFD lock, whose owner the kernel
             // cannot name: status says so instead.
-            const bool unnamed = flock_emulated_as_ofd() && (argv[0] == "flock" || argv[0] == "/usr/bin/python3");
+            const bool unnamed = flock_emulated_as_ofd() && (argv[0] == "flock" || argv[0] == python3());
             const std::string holder = unnamed ? "\"holder_pid\": null," : "\"holder_pid\": " + std::to_string(h.pid()) + ",";
             BOOST_TEST(json.find(holder) != std::string::npos, json);
             const outcome human = run_to_end({"status", path});
@@ -385,7 +385,7 @@ BOOST_AUTO_TEST_CASE(status_json_is_valid_utf8_and_gives_the_bytes_back)
     write_file(path, " 12/h\xff\xfe\xc3\xa9\xc2\x9b\xe2\x82\n");
     const std::string json = stdout_of({"status", "--json", path});
     BOOST_TEST(json.find("\"recorded_hostname\": \"h\\udcff\\udcfe\xc3\xa9\\u009b\\udce2\\udc82\"") != std::string::npos, json);
-    child_process python({"/usr/bin/python3", "-c",
+    child_process python({python3(), "-c",
                           "import json, sys\n"
                           "o = json.loads(sys.stdin.buffer.read().decode('utf-8', errors='strict'))\n"
                           "back = lambda s: s.encode('utf-8', 'surrogateescape').hex()\n"
@@ -422,7 +422,7 @@ BOOST_AUTO_TEST_CASE(status_sees_flock_holders_on_btrfs)
     const std::string path = fs.point() + "/sub/lock";
     write_file(path, "");
     for (const std::vector<std::string>& argv : std::vector<std::vector<std::string>>{
-             {"flock", "-n", path, "-c", "echo locked; read line || true"}, {"/usr/bin/python3", "-c", python_peer_script(), path}}) {
+             {"flock", "-n", path, "-c", "echo locked; read line || true"}, {python3(), "-c", python_peer_script(), path}}) {
         BOOST_TEST_CONTEXT(argv[0])
         {
             holder h(argv);

@@ -133,7 +133,7 @@ BOOST_AUTO_TEST_CASE(held_by_flock_peers)
         BOOST_TEST(info.locked);
         check_flock_holder(info, flock_holder.pid());
     }
-    child_process python({"/usr/bin/python3", "-c", python_peer_script(), path});
+    child_process python({python3(), "-c", python_peer_script(), path});
     BOOST_REQUIRE(python.read_line() == "locked");
     const zl::lock_info info = zl::inspect(path);
     BOOST_TEST(info.locked);
@@ -243,7 +243,7 @@ namespace {
 // flock(1) (no record) and Python's zc.lockfile (record " PID\n").
 std::vector<std::vector<std::string>> flock_peers(const std::string& path)
 {
-    return {{"flock", "-n", path, "-c", "echo locked; read line || true"}, {"/usr/bin/python3", "-c", python_peer_script(), path}};
+    return {{"flock", "-n", path, "-c", "echo locked; read line || true"}, {python3(), "-c", python_peer_script(), path}};
 }
 
 void check_held_by_flock_peer(const std::string& path, pid_t pid)
@@ -276,7 +276,7 @@ BOOST_AUTO_TEST_CASE(an_allocation_failure_anywhere_in_inspect_is_a_bad_alloc)
     }
     temp_dir dir;
     const std::string path = dir / "lock";
-    holder python({"/usr/bin/python3", "-c", python_peer_script(), path});
+    holder python({python3(), "-c", python_peer_script(), path});
     long failed = 0;
     zl::lock_info info;
     for (long n = 0;; ++n) {
@@ -312,7 +312,7 @@ BOOST_AUTO_TEST_CASE(a_live_holder_is_alive_whatever_the_files_modification_time
     const std::string path = dir / "lock";
     const std::vector<std::vector<std::string>> holders = {
         {lock_helper(), "lock", path},                           // POSIX record lock: F_GETLK names it
-        {"/usr/bin/python3", "-c", python_peer_script(), path},  // flock: /proc/locks names it
+        {python3(), "-c", python_peer_script(), path},  // flock: /proc/locks names it
     };
     for (const auto& argv : holders) {
         BOOST_TEST_CONTEXT(argv[0])

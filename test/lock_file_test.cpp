@@ -86,9 +86,10 @@ BOOST_AUTO_TEST_CASE(error_code_form_reports_busy_without_throwing)
     BOOST_TEST(third.is_locked());
 }
 
-#if !defined(_WIN32)  // POSIX: file modes
-BOOST_AUTO_TEST_CASE(creates_missing_file_with_mode_0644_before_umask)
+BOOST_AUTO_TEST_CASE(creates_missing_file_with_mode_0644_before_umask, *boost::unit_test::enable_if<!zc_test::on_windows>()
+                              * boost::unit_test::description("not on Windows: POSIX file modes and umask"))
 {
+#if !defined(_WIN32)
     temp_dir dir;
     const std::string path = dir / "lock";
     const mode_t old = ::umask(0);
@@ -99,8 +100,8 @@ BOOST_AUTO_TEST_CASE(creates_missing_file_with_mode_0644_before_umask)
     struct stat st;
     BOOST_REQUIRE(::stat(path.c_str(), &st) == 0);
     BOOST_TEST((st.st_mode & 07777) == 0644u);
-}
 #endif
+}
 
 BOOST_AUTO_TEST_CASE(two_spellings_of_one_file_are_one_lock)
 {
@@ -241,7 +242,8 @@ BOOST_AUTO_TEST_CASE(many_files_held_at_once_are_independent)
     BOOST_TEST(freed.is_locked());
 }
 
-#if !defined(_WIN32)  // POSIX: what unlock() keeps, seen through /proc and the kernel's probes
+// What unlock() keeps, seen through /proc and the kernel's probes: POSIX.
+#if !defined(_WIN32)
 using zc_test::probe_acquired;
 using zc_test::probe_busy;
 using zc_test::probe_fcntl;
@@ -261,9 +263,12 @@ int descriptors_of(const std::string& path)
     return n;
 }
 } // namespace
+#endif
 
-BOOST_AUTO_TEST_CASE(unlock_releases_both_locks_and_keeps_the_file_open_for_the_next_lock)
+BOOST_AUTO_TEST_CASE(unlock_releases_both_locks_and_keeps_the_file_open_for_the_next_lock, *boost::unit_test::enable_if<!zc_test::on_windows>()
+                              * boost::unit_test::description("not on Windows: counts the descriptors kept open through /proc/self/fd"))
 {
+#if !defined(_WIN32)
     temp_dir dir;
     const std::string path = dir / "lock";
     zl::LockFile lock(path);
@@ -288,10 +293,13 @@ BOOST_AUTO_TEST_CASE(unlock_releases_both_locks_and_keeps_the_file_open_for_the_
     BOOST_TEST(descriptors_of(path) == 0);
     BOOST_TEST(lock.try_lock());
     BOOST_TEST(descriptors_of(path) == 1);
+#endif
 }
 
-BOOST_AUTO_TEST_CASE(unique_lock_relocks_through_the_kept_descriptor)
+BOOST_AUTO_TEST_CASE(unique_lock_relocks_through_the_kept_descriptor, *boost::unit_test::enable_if<!zc_test::on_windows>()
+                              * boost::unit_test::description("not on Windows: counts the descriptors kept open through /proc/self/fd"))
 {
+#if !defined(_WIN32)
     temp_dir dir;
     const std::string path = dir / "lock";
     zl::SimpleLockFile lock(path, std::defer_lock);
@@ -303,10 +311,13 @@ BOOST_AUTO_TEST_CASE(unique_lock_relocks_through_the_kept_descriptor)
     BOOST_TEST(descriptors_of(path) == 1);
     BOOST_TEST(probe_flock(path) == probe_acquired);
     BOOST_TEST(probe_fcntl(path) == probe_acquired);
+#endif
 }
 
-BOOST_AUTO_TEST_CASE(relocking_after_the_path_was_replaced_locks_the_file_it_names_now)
+BOOST_AUTO_TEST_CASE(relocking_after_the_path_was_replaced_locks_the_file_it_names_now, *boost::unit_test::enable_if<!zc_test::on_windows>()
+                              * boost::unit_test::description("not on Windows: counts the descriptors kept open through /proc/self/fd"))
 {
+#if !defined(_WIN32)
     temp_dir dir;
     const std::string path = dir / "lock";
     const std::string old_name = dir / "old";
@@ -322,12 +333,15 @@ BOOST_AUTO_TEST_CASE(relocking_after_the_path_was_replaced_locks_the_file_it_nam
     BOOST_TEST(probe_flock(old_name) == probe_acquired);  // the file the path used to name
     BOOST_TEST(probe_fcntl(old_name) == probe_acquired);
     BOOST_TEST(descriptors_of(old_name) == 0);
+#endif
 }
 
 // While another object of this process holds the file, closing a kept descriptor would drop that
 // holder's record lock: the registry defers the close until the holder releases.
-BOOST_AUTO_TEST_CASE(a_kept_descriptor_never_drops_another_objects_lock)
+BOOST_AUTO_TEST_CASE(a_kept_descriptor_never_drops_another_objects_lock, *boost::unit_test::enable_if<!zc_test::on_windows>()
+                              * boost::unit_test::description("not on Windows: counts the descriptors kept open through /proc/self/fd"))
 {
+#if !defined(_WIN32)
     temp_dir dir;
     const std::string path = dir / "lock";
     auto idle = std::make_unique<zl::LockFile>(path);
@@ -343,10 +357,13 @@ BOOST_AUTO_TEST_CASE(a_kept_descriptor_never_drops_another_objects_lock)
     holder.close();
     BOOST_TEST(descriptors_of(path) == 0);
     BOOST_TEST(probe_fcntl(path) == probe_acquired);
+#endif
 }
 
-BOOST_AUTO_TEST_CASE(a_kept_descriptor_waits_for_another_object_and_then_relocks)
+BOOST_AUTO_TEST_CASE(a_kept_descriptor_waits_for_another_object_and_then_relocks, *boost::unit_test::enable_if<!zc_test::on_windows>()
+                              * boost::unit_test::description("not on Windows: counts the descriptors kept open through /proc/self/fd"))
 {
+#if !defined(_WIN32)
     temp_dir dir;
     const std::string path = dir / "lock";
     zl::LockFile idle(path);
@@ -361,5 +378,5 @@ BOOST_AUTO_TEST_CASE(a_kept_descriptor_waits_for_another_object_and_then_relocks
     BOOST_TEST(idle.read_contents() == own_record);
     BOOST_TEST(descriptors_of(path) == 1);
     BOOST_TEST(probe_fcntl(path) == probe_busy);
-}
 #endif
+}

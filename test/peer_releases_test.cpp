@@ -2,8 +2,8 @@
 // Every release of Python's zc.lockfile as a peer, in both directions (issue 15). The stage
 // test/peer_releases.sh installs each release from PyPI in its own virtual environment
 // (bin/peers/zc.lockfile-VERSION) and runs this module once per release, with that environment's
-// python3 on the command line; without one it drives Debian's /usr/bin/python3 and its
-// python3-zc.lockfile. The module asks the interpreter which release it imports.
+// python3 on the command line; without one it drives the python3 on PATH (support/fixture.hpp),
+// with Debian's python3-zc.lockfile. The module asks the interpreter which release it imports.
 //
 // What the releases do differently, read from their sources; each is checked where it shows,
 // with our answer:
@@ -60,16 +60,6 @@ std::string host_name()
     return name;
 }
 
-// The interpreter is the argument named python3 (a virtual environment's bin/python3), else
-// Debian's.
-std::string python()
-{
-    try {
-        return helper_arg("python3");
-    } catch (const std::runtime_error&) {
-        return "/usr/bin/python3";
-    }
-}
 
 // The release that interpreter imports, and what it does differently.
 struct release_t {
@@ -87,15 +77,15 @@ struct release_t {
 const release_t& release()
 {
     static const release_t r = [] {
-        child_process p({python(), "-c", "import importlib.metadata as m; print(m.version('zc.lockfile'))"});
+        child_process p({python3(), "-c", "import importlib.metadata as m; print(m.version('zc.lockfile'))"});
         release_t out;
         out.name = p.read_line();
-        if (p.exit_code() != 0 || out.name.empty()) throw std::runtime_error("no zc.lockfile under " + python());
+        if (p.exit_code() != 0 || out.name.empty()) throw std::runtime_error("no zc.lockfile under " + python3());
         std::istringstream in(out.name);
         for (std::string part; std::getline(in, part, '.') && !part.empty() && std::isdigit(static_cast<unsigned char>(part[0]));)
             out.version.push_back(std::stoi(part));
         out.version.resize(3, 0);
-        BOOST_TEST_MESSAGE("peer: zc.lockfile " << out.name << " under " << python());
+        BOOST_TEST_MESSAGE("peer: zc.lockfile " << out.name << " under " << python3());
         return out;
     }();
     return r;
@@ -126,7 +116,7 @@ std::vector<std::string> peer_argv(const std::string& path, const std::string& k
         "print('locked', flush=True)\n"
         "sys.stdin.readline()\n"
         "l.close()\n";
-    std::vector<std::string> argv{python(), "-c", script, path, kind};
+    std::vector<std::string> argv{python3(), "-c", script, path, kind};
     if (!tmpl.empty()) argv.push_back(tmpl);
     return argv;
 }

@@ -35,7 +35,7 @@ void check_free_for_both_families(const std::string& path)
 
 std::vector<std::string> python_peer(const std::string& path)
 {
-    return {"/usr/bin/python3", "-c", python_peer_script(), path};
+    return {python3(), "-c", python_peer_script(), path};
 }
 
 std::vector<std::string> flock_peer(const std::string& path)

@@ -20,7 +20,7 @@ namespace {
 // Runs a case of signal_cases.py against `zc-lockfile run PATH --`: its "key=value" results.
 std::map<std::string, std::string> run_case(const std::string& name, const std::string& path)
 {
-    child_process p({"/usr/bin/python3", helper_arg("signal_cases.py"), name, zc_lockfile_command(), "run", path, "--"}, true);
+    child_process p({python3(), helper_arg("signal_cases.py"), name, zc_lockfile_command(), "run", path, "--"}, true);
     const std::vector<std::string> lines = p.read_all_lines();
     std::string all;
     for (const auto& l : lines) all += l + "\n";

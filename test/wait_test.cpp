@@ -98,7 +98,13 @@ void check_wait_gets_the_lock_on_release(const std::function<bool(const std::str
 {
     temp_dir dir;
     const std::string path = dir / "lock";
+#if defined(_WIN32)
+    // flock(1) and boost_peer are POSIX programs; the Windows peer, msvcrt_peer, leaves its record
+    // behind as Python's zc.lockfile does, which the waiter may then rightly report as stale.
+    for (const char* kind : {"lock"}) {
+#else
     for (const char* kind : {"lock", "flock", "boost"}) {
+#endif
         BOOST_TEST_CONTEXT(kind)
         {
             holder h = holder_of(kind, path);
@@ -192,7 +198,7 @@ BOOST_AUTO_TEST_CASE(try_lock_is_one_attempt_returning_false_without_an_error_re
     h.release();
     wait_for([&] { return l.try_lock(); });
     BOOST_TEST(l.is_locked());
-    BOOST_TEST(l.read_contents() == " " + std::to_string(::getpid()) + "\n");
+    BOOST_TEST(l.read_contents() == " " + std::to_string(current_pid()) + "\n");
 }
 
 BOOST_AUTO_TEST_CASE(lockable_with_std_unique_lock)
@@ -252,11 +258,11 @@ BOOST_AUTO_TEST_CASE(unlock_then_lock_again_on_one_object)
     zl::LockFile l(path);
     for (int i = 0; i < 3; ++i) {
         l.unlock();
-        BOOST_TEST(read_file(path) == std::string(std::to_string(::getpid()).size() + 1, ' ') + "\n");
+        BOOST_TEST(read_file(path) == std::string(std::to_string(current_pid()).size() + 1, ' ') + "\n");
         BOOST_TEST(probe_fcntl(path) == probe_acquired);
         l.lock();
         BOOST_TEST(probe_fcntl(path) == probe_busy);
-        BOOST_TEST(read_file(path) == " " + std::to_string(::getpid()) + "\n");
+        BOOST_TEST(read_file(path) == " " + std::to_string(current_pid()) + "\n");
     }
 }
 

@@ -1,28 +1,20 @@
 // Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
-// The Windows backend, run under Wine by test/windows.sh: the seed's story, the Python original's
-// protocol (one byte at offset 0, the record readable by others while held) against a helper that
-// locks exactly as msvcrt.locking does, exclusion across processes and threads, the error and
-// stale records, inspect, waiting and shared locks.
-//
-// What the POSIX modules test that does not apply here, and why, is listed in test/CMakeLists.txt.
+// What only Windows has, run under Wine by test/windows.sh: the Python original's protocol (one
+// byte at offset 0, the record readable by others while held) against a helper that locks exactly
+// as msvcrt.locking does, exclusion across processes in both directions, a dead holder's stale
+// record, inspect, and the zc-lockfile command's Windows cases (a job object, the wide command
+// line). The feature modules run here too (test/modules.txt); test/CMakeLists.txt lists the ones
+// that do not apply, and why.
 #define BOOST_TEST_MODULE windows
 #include <boost/test/unit_test.hpp>
 
 #include "support/fixture.hpp"
 #include "support/log_capture.hpp"
-#include "support/windows_process.hpp"
-
-#include "../src/windows/reparse.hpp"  // the rule, header-only
-
-#include <winioctl.h>  // FSCTL_SET_REPARSE_POINT
+#include "support/process.hpp"
 
 #include <zc/lockfile.hpp>
 
-#include <atomic>
 #include <filesystem>
-#include <future>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include <process.h>
@@ -35,18 +27,6 @@ namespace {
 
 const std::string own_pid = std::to_string(::_getpid());
 const std::string own_record = " " + own_pid + "\n";
-
-std::string msvcrt_peer() { return helper_arg("msvcrt_peer.exe"); }
-std::string command() { return helper_arg("zc-lockfile.exe"); }
-
-// Wine (this suite's CI) implements byte-range locks between lockers, but does not enforce them
-// on reads and writes as Windows does. The checks that rest on that enforcement are made on
-// Windows only.
-bool under_wine()
-{
-    const HMODULE ntdll = ::GetModuleHandleA("ntdll.dll");
-    return ntdll != nullptr && ::GetProcAddress(ntdll, "wine_get_version") != nullptr;
-}
 
 // Starts a holder and returns its pid as its first line says it ("locked <pid>").
 std::string await_locked(child_process& holder)
@@ -95,21 +75,6 @@ std::vector<std::string> errors(log_capture& log)
 }
 
 } // namespace
-
-BOOST_AUTO_TEST_CASE(seed_story_lock_fail_close_relock_file_left_behind)
-{
-    temp_dir dir;
-    const std::string path = dir / "lock";
-    log_capture log;
-    zl::LockFile lock(path);
-    BOOST_TEST(lock.is_locked());
-    BOOST_CHECK_THROW(zl::LockFile again(path), zl::LockError);
-    BOOST_TEST(errors(log) == std::vector<std::string>{"Error locking file " + path + "; pid=" + own_pid});
-    lock.close();
-    BOOST_TEST(std::filesystem::exists(path));  // left behind
-    zl::LockFile relocked(path);
-    BOOST_TEST(relocked.is_locked());
-}
 
 BOOST_AUTO_TEST_CASE(the_record_is_written_from_offset_0_and_blanked_on_close)
 {
@@ -245,184 +210,9 @@ BOOST_AUTO_TEST_CASE(inspect_of_this_process_and_of_a_free_file)
     BOOST_TEST(helper_attempt("lock", path) == "locked");  // inspect took nothing
 }
 
-// Threads that wait for each other through std::unique_lock (lock_file_test, which runs here
-// too, has the refused thread and the busy-retrying ones).
-BOOST_AUTO_TEST_CASE(threads_waiting_through_unique_lock_keep_a_counter_exact)
-{
-    temp_dir dir;
-    const std::string path = dir / "lock";
-    int counter = 0;
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 8; ++t) {
-        threads.emplace_back([&] {
-            zl::LockFile lock(path, std::defer_lock);
-            for (int i = 0; i < 50; ++i) {
-                std::unique_lock<zl::LockFile> guard(lock);
-                const int seen = counter;
-                std::this_thread::yield();
-                counter = seen + 1;
-            }
-        });
-    }
-    for (auto& t : threads) t.join();
-    BOOST_TEST(counter == 400);
-}
 
-BOOST_AUTO_TEST_CASE(waiting_for_another_process_and_timing_out)
-{
-    temp_dir dir;
-    const std::string path = dir / "lock";
-    child_process holder({lock_helper(), "lock", path});
-    await_locked(holder);
-    zl::LockFile lock(path, std::defer_lock);
-    log_capture log;
-    const auto start = std::chrono::steady_clock::now();
-    BOOST_TEST(!lock.try_lock_for(std::chrono::milliseconds(100)));
-    BOOST_TEST((std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(100)));
-    BOOST_TEST(errors(log).size() == std::size_t(1));
-    auto waiter = std::async(std::launch::async, [&] { return lock.try_lock_for(std::chrono::seconds(20)); });
-    holder.write_line("close");
-    BOOST_TEST(holder.read_line() == "closed");
-    BOOST_TEST(waiter.get());
-    BOOST_TEST(lock.read_contents() == own_record);
-    lock.unlock();
-    auto forever = std::async(std::launch::async, [&] {
-        lock.lock();  // blocks in LockFileEx
-        return lock.is_locked();
-    });
-    BOOST_TEST(forever.get());
-}
 
-BOOST_AUTO_TEST_CASE(shared_holders_share_and_exclude_writers)
-{
-    temp_dir dir;
-    const std::string path = dir / "lock";
-    zl::options shared;
-    shared.shared = true;
-    zl::SimpleLockFile first(path, shared);
-    zl::SimpleLockFile second(path, shared);
-    BOOST_TEST(helper_attempt("shared", path) == "locked");
-    BOOST_TEST(helper_attempt("lock", path) == "busy");
-    BOOST_CHECK_THROW(zl::LockFile{path}, zl::LockError);
-    first.close();
-    second.close();
-    BOOST_TEST(helper_attempt("lock", path) == "locked");
-}
 
-BOOST_AUTO_TEST_CASE(unlock_keeps_the_file_open_and_relocks)
-{
-    temp_dir dir;
-    const std::string path = dir / "lock";
-    zl::LockFile lock(path);
-    for (int round = 0; round < 3; ++round) {
-        lock.unlock();
-        BOOST_TEST(helper_attempt("lock", path) == "locked");
-        lock.lock();
-        BOOST_TEST(helper_attempt("lock", path) == "busy");
-        BOOST_TEST(lock.read_contents() == own_record);
-    }
-}
-
-BOOST_AUTO_TEST_CASE(bad_input_gets_a_clear_error_naming_the_path)
-{
-    temp_dir dir;
-    try {
-        zl::LockFile lock(dir.path);
-        BOOST_FAIL("a directory was locked");
-    } catch (const boost::system::system_error& e) {
-        BOOST_TEST(std::string(e.what()).find(dir.path) != std::string::npos);
-    }
-    const std::string missing = dir / "no/such/dir/lock";
-    try {
-        zl::LockFile lock(missing);
-        BOOST_FAIL("a file in a missing directory was locked");
-    } catch (const boost::system::system_error& e) {
-        BOOST_TEST(std::string(e.what()).find(missing) != std::string::npos);
-        BOOST_TEST((e.code() == boost::system::errc::no_such_file_or_directory));
-    }
-    boost::system::error_code ec;
-    zl::LockFile empty("", ec);
-    BOOST_TEST((ec == zl::error::empty_path));
-    BOOST_CHECK_THROW(zl::LockFile(dir / "lock", "{pid"), boost::system::system_error);
-    BOOST_TEST(!std::filesystem::exists(dir / "lock"));  // rejected before anything was created
-}
-
-BOOST_AUTO_TEST_CASE(a_symbolic_link_is_not_followed_unless_asked)
-{
-    temp_dir dir;
-    const std::string target = dir / "target";
-    const std::string link = dir / "link";
-    write_file(target, "precious");
-    if (under_wine()) {
-        // Wine 8 makes the link, but opens through it even with FILE_FLAG_OPEN_REPARSE_POINT and
-        // reports no reparse attribute on either the handle or the path.
-        BOOST_TEST_MESSAGE("Wine 8 cannot tell a symbolic link: checked on Windows only");
-        return;
-    }
-    // (libstdc++'s std::filesystem::create_symlink is not implemented for mingw.) Creating one
-    // needs a privilege, or developer mode, on Windows.
-    if (!::CreateSymbolicLinkA(link.c_str(), target.c_str(), 0x2 /* SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE */)) {
-        BOOST_TEST_MESSAGE("no symbolic link could be made here: error " << ::GetLastError());
-        return;
-    }
-    try {
-        zl::LockFile lock(link);
-        BOOST_FAIL("a symbolic link was followed");
-    } catch (const boost::system::system_error& e) {
-        BOOST_TEST((e.code() == zl::error::symbolic_link));
-        BOOST_TEST(std::string(e.what()).find(link) != std::string::npos);
-    }
-    BOOST_TEST(read_file(target) == "precious");
-    zl::options follow;
-    follow.follow_symlinks = true;
-    zl::SimpleLockFile lock(link, follow);
-    BOOST_TEST(lock.is_locked());
-    BOOST_CHECK_THROW(zl::SimpleLockFile{target}, zl::LockError);  // the same file
-}
-
-// Issue 13, item 6: a reparse point is refused by its tag, as a symbolic link or a mount point
-// (junction) only. Files under OneDrive placeholders, deduplicated volumes or container layers
-// are reparse points with other tags, and are locked like any file.
-BOOST_AUTO_TEST_CASE(only_symbolic_links_and_mount_points_are_refused_among_reparse_points)
-{
-    namespace zd = zc::lockfile::detail;
-    const unsigned long reparse = FILE_ATTRIBUTE_REPARSE_POINT;
-    BOOST_TEST(zd::is_link(reparse, IO_REPARSE_TAG_SYMLINK));
-    BOOST_TEST(zd::is_link(reparse, IO_REPARSE_TAG_MOUNT_POINT));
-    for (unsigned long tag : {0x80000013UL /* DEDUP */, 0x9000001AUL /* CLOUD */, 0x9000301AUL /* CLOUD_3 */,
-                              0x80000018UL /* WCI */, 0x8000001BUL /* APPEXECLINK */, 0x00000FF1UL /* a third party's */})
-        BOOST_TEST(!zd::is_link(reparse, tag), std::hex << tag);
-    BOOST_TEST(!zd::is_link(FILE_ATTRIBUTE_NORMAL, IO_REPARSE_TAG_SYMLINK));  // no reparse point at all
-}
-
-// The same on a real file, on Windows: a reparse point with a third party's tag is locked.
-BOOST_AUTO_TEST_CASE(a_file_with_another_reparse_tag_is_locked_like_any_file)
-{
-    if (under_wine()) {
-        // Wine 8 stores only symbolic-link and mount-point reparse points, and reports the
-        // reparse attribute on no file: neither the refusal nor this acceptance can show there.
-        BOOST_TEST_MESSAGE("Wine 8 cannot make a reparse point with another tag: checked on Windows only");
-        return;
-    }
-    temp_dir dir;
-    const std::string path = dir / "placeholder";
-    write_file(path, "");
-    const HANDLE h = ::CreateFileA(path.c_str(), GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
-                                   FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS, nullptr);
-    BOOST_TEST_REQUIRE((h != INVALID_HANDLE_VALUE));
-    REPARSE_GUID_DATA_BUFFER data{};
-    data.ReparseTag = 0x00000FF1UL;  // a third party's tag, neither a link nor a mount point
-    data.ReparseGuid = GUID{0x5a0c1a57, 0x13, 0x4c0f, {0x8e, 0x1d, 0x2b, 0x3a, 0x4b, 0x5c, 0x6d, 0x7e}};
-    DWORD returned = 0;
-    const BOOL set = ::DeviceIoControl(h, FSCTL_SET_REPARSE_POINT, &data, REPARSE_GUID_DATA_BUFFER_HEADER_SIZE, nullptr, 0, &returned, nullptr);
-    ::CloseHandle(h);
-    if (!set) {
-        BOOST_TEST_MESSAGE("no reparse point could be made here: error " << ::GetLastError());
-        return;
-    }
-    zl::LockFile lock(path);
-    BOOST_TEST(lock.is_locked());
-}
 
 // --- The zc-lockfile command on Windows -------------------------------------------------------
 
@@ -431,11 +221,11 @@ BOOST_AUTO_TEST_CASE(cli_run_holds_the_lock_while_command_runs_and_passes_its_ex
     temp_dir dir;
     const std::string path = dir / "lock";
     // COMMAND tries the same lock: busy (its exit code 3), because zc-lockfile holds it.
-    child_process run({command(), "run", path, "--", lock_helper(), "lock", path});
+    child_process run({zc_lockfile_command(), "run", path, "--", lock_helper(), "lock", path});
     BOOST_TEST(run.read_line() == "busy");
     BOOST_TEST(run.exit_code() == 3);
     BOOST_TEST(helper_attempt("lock", path) == "locked");  // released afterwards
-    child_process missing({command(), "run", path, "--", dir / "no-such-program.exe"});
+    child_process missing({zc_lockfile_command(), "run", path, "--", dir / "no-such-program.exe"});
     BOOST_TEST(missing.exit_code() == 127);
 }
 
@@ -445,11 +235,11 @@ BOOST_AUTO_TEST_CASE(cli_run_refuses_a_held_lock_with_75_and_the_error_record)
     const std::string path = dir / "lock";
     child_process peer({msvcrt_peer(), path});
     const std::string pid = await_locked(peer);
-    child_process run({command(), "run", path, "--", msvcrt_peer(), dir / "other"}, true);
+    child_process run({zc_lockfile_command(), "run", path, "--", msvcrt_peer(), dir / "other"}, true);
     const std::vector<std::string> lines = run.read_all_lines();
     BOOST_TEST(run.exit_code() == 75);
     BOOST_TEST(lines == std::vector<std::string>{"zc-lockfile: ERROR Error locking file " + path + "; pid=" + pid});
-    child_process conflict({command(), "run", "--conflict-exit-code", "9", path, "--", msvcrt_peer(), dir / "other"});
+    child_process conflict({zc_lockfile_command(), "run", "--conflict-exit-code", "9", path, "--", msvcrt_peer(), dir / "other"});
     BOOST_TEST(conflict.exit_code() == 9);
 }
 
@@ -459,8 +249,8 @@ BOOST_AUTO_TEST_CASE(cli_run_waits_for_the_lock)
     const std::string path = dir / "lock";
     child_process holder({lock_helper(), "lock", path});
     await_locked(holder);
-    child_process run({command(), "-v", "run", "--wait", "20", path, "--", lock_helper(), "simple", dir / "other"}, true);
-    run.read_until("Waiting for lock file " + path);  // it waits
+    child_process run({zc_lockfile_command(), "-v", "run", "--wait", "20", path, "--", lock_helper(), "simple", dir / "other"}, true);
+    run.read_until("zc-lockfile: DEBUG Waiting for lock file " + path);  // it waits
     holder.close_stdin();
     BOOST_TEST(run.read_until("locked ").rfind("locked ", 0) == std::string::size_type(0));  // COMMAND ran once it had the lock
     run.close_stdin();
@@ -478,7 +268,7 @@ BOOST_AUTO_TEST_CASE(cli_run_takes_a_non_ascii_path_and_passes_non_ascii_argumen
     const std::string sub = dir / "J\xc3\xb6rg-\xe6\x97\xa5\xe6\x9c\xac";  // Jörg-日本
     std::filesystem::create_directory(std::filesystem::u8path(sub));
     const std::string path = sub + "/x.lock";
-    child_process run({command(), "run", path, "--", command(), "status", "--json", path}, true);
+    child_process run({zc_lockfile_command(), "run", path, "--", zc_lockfile_command(), "status", "--json", path}, true);
     const std::vector<std::string> lines = run.read_all_lines();
     const int code = run.exit_code();
     BOOST_TEST_REQUIRE(lines.size() == 1u, code << ": " << (lines.empty() ? "" : lines[0]));
@@ -496,7 +286,7 @@ BOOST_AUTO_TEST_CASE(cli_run_killed_kills_its_command)
     temp_dir dir;
     const std::string path = dir / "lock";
     const std::string other = dir / "other";
-    child_process run({command(), "run", path, "--", msvcrt_peer(), other});
+    child_process run({zc_lockfile_command(), "run", path, "--", msvcrt_peer(), other});
     await_locked(run);  // COMMAND holds other, while zc-lockfile holds path
     BOOST_TEST(peer_attempt(other) == "busy");
     run.terminate();
@@ -509,7 +299,7 @@ BOOST_AUTO_TEST_CASE(cli_status_json_reports_the_record_and_a_stale_lock)
     temp_dir dir;
     const std::string path = dir / "lock";
     const std::string pid = holder_that_died(path);
-    child_process status({command(), "status", "--json", path});
+    child_process status({zc_lockfile_command(), "status", "--json", path});
     BOOST_TEST(status.read_line() == "{\"path\": \"" + path + "\", \"exists\": true, \"locked\": false, \"holder_pid\": null, "
                                      "\"recorded_pid\": " + pid + ", \"recorded_hostname\": null, \"recorded_alive\": false, "
                                      "\"stale\": true}");

@@ -5,6 +5,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,11 +14,33 @@
 #include <random>
 #include <string>
 
-#if !defined(_WIN32)
+#if defined(_WIN32)
+#include <process.h>
+#else
 #include <unistd.h>
 #endif
 
 namespace zc_test {
+
+// For Boost.Test's decorators: a case that cannot apply on one platform is registered on both and
+// disabled on that one, with the reason as its description:
+//   BOOST_AUTO_TEST_CASE(name, *boost::unit_test::enable_if<!on_windows>()
+//                                  * boost::unit_test::description("not on Windows: REASON"))
+#if defined(_WIN32)
+constexpr bool on_windows = true;
+#else
+constexpr bool on_windows = false;
+#endif
+
+// This process's id, as the records and inspect give it.
+inline long long current_pid()
+{
+#if defined(_WIN32)
+    return ::_getpid();
+#else
+    return ::getpid();
+#endif
+}
 
 // A fresh directory of our own, removed with everything in it at the end of the test.
 struct temp_dir {
@@ -63,22 +86,32 @@ inline void write_file(const std::string& path, const std::string& data)
     out << data;
 }
 
-// Paths of the helper programs, given on the test's command line by the Jamfile.
-inline std::string helper_arg(const std::string& name)
+// Paths of the helper programs, given on the test's command line by the Jamfile: the argument
+// whose file name is `name`, or "" when there is none.
+inline std::string optional_helper_arg(const std::string& name)
 {
     const auto& suite = boost::unit_test::framework::master_test_suite();
     for (int i = 1; i < suite.argc; ++i) {
         if (std::filesystem::path(suite.argv[i]).filename() == name) return std::filesystem::absolute(suite.argv[i]).string();
     }
-    throw std::runtime_error("the path of helper program " + name + " is missing from the command line");
+    return std::string();
+}
+inline std::string helper_arg(const std::string& name)
+{
+    std::string path = optional_helper_arg(name);
+    if (path.empty()) throw std::runtime_error("the path of helper program " + name + " is missing from the command line");
+    return path;
 }
 #if defined(_WIN32)
-inline std::string lock_helper() { return helper_arg("lock_helper.exe"); }
+constexpr const char* exe_suffix = ".exe";
+// The Python original's Windows protocol (msvcrt.locking on byte 0): test/helper/msvcrt_peer.cpp.
+inline std::string msvcrt_peer() { return helper_arg("msvcrt_peer.exe"); }
 #else
-inline std::string lock_helper() { return helper_arg("lock_helper"); }
+constexpr const char* exe_suffix = "";
 #endif
+inline std::string lock_helper() { return helper_arg(std::string("lock_helper") + exe_suffix); }
 inline std::string boost_peer() { return helper_arg("boost_peer"); }
-inline std::string zc_lockfile_command() { return helper_arg("zc-lockfile"); }
+inline std::string zc_lockfile_command() { return helper_arg(std::string("zc-lockfile") + exe_suffix); }
 
 // ThreadSanitizer postpones a signal handler while the process is blocked in a system call it does
 // not intercept (flock, waitpid, waitid): under it, the cases that need zc-lockfile's handlers to
@@ -106,7 +139,35 @@ inline std::string preloadable(const std::string& library)
     return copy;
 }
 
-// The Python original as installed by Debian (python3-zc.lockfile), for /usr/bin/python3.
+#if !defined(_WIN32)
+// The Python interpreter the peers run under: an argument named python3 on the command line (a
+// virtual environment's bin/python3, as test/peer_releases.sh gives), else the first python3 on
+// PATH that imports zc.lockfile (a pyenv shim first on PATH may have none). Throws, saying so,
+// when there is none.
+inline std::string python3()
+{
+    static const std::string found = [] {
+        const std::string given = optional_helper_arg("python3");
+        if (!given.empty()) return given;
+        const char* path = std::getenv("PATH");
+        const std::string dirs = path != nullptr ? path : "";
+        std::string tried;
+        for (std::size_t start = 0; start <= dirs.size();) {
+            const std::size_t end = std::min(dirs.find(':', start), dirs.size());
+            const std::string candidate = (end > start ? dirs.substr(start, end - start) : std::string(".")) + "/python3";
+            start = end + 1;
+            if (::access(candidate.c_str(), X_OK) != 0) continue;
+            if (std::system(("'" + candidate + "' -c 'import zc.lockfile' >/dev/null 2>&1").c_str()) == 0) return candidate;
+            tried += " " + candidate;
+        }
+        throw std::runtime_error("no python3 that imports zc.lockfile, on the command line or on PATH (tried:" + tried +
+                                 "): the Python peers need Python's zc.lockfile (Debian: python3-zc.lockfile)");
+    }();
+    return found;
+}
+#endif
+
+// The Python original as installed by Debian (python3-zc.lockfile), run by python3().
 inline const char* python_peer_script()
 {
     return "import sys, zc.lockfile\n"

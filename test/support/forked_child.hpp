@@ -24,7 +24,6 @@
 #include <thread>
 
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -170,32 +169,20 @@ public:
     std::string next_report()
     {
         if (!gone_.empty()) return gone_;
-        const auto deadline = std::chrono::steady_clock::now() + step_limit;
-        for (;;) {
-            const auto nl = buffer_.find('\n');
-            if (nl != std::string::npos) {
-                std::string line = buffer_.substr(0, nl);
-                buffer_.erase(0, nl + 1);
-                return line;
-            }
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0) {
-                end_now();
-                gone_ = "(no report within " + std::to_string(step_limit.count() / 1000) + " s: the child was killed)";
-                return gone_;
-            }
-            pollfd p{from_child_, POLLIN, 0};
-            const int r = ::poll(&p, 1, static_cast<int>(left.count()));
-            if (r <= 0) continue;
-            char buf[512];
-            const ssize_t n = ::read(from_child_, buf, sizeof buf);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) {
-                gone_ = "(the child ended without reporting: " + describe_wait_status(wait_status()) + ")";
-                return gone_;
-            }
-            buffer_.append(buf, static_cast<std::size_t>(n));
+        std::string line;
+        switch (reports_.next(line, std::chrono::steady_clock::now() + step_limit,
+                              [this](char* buf, std::size_t size, std::chrono::milliseconds left) {
+                                  return read_some_from(from_child_, buf, size, left);
+                              })) {
+        case line_reader::line: return line;
+        case line_reader::end:
+            gone_ = "(the child ended without reporting: " + describe_wait_status(wait_status()) + ")";
+            return gone_;
+        case line_reader::timed_out: break;
         }
+        end_now();
+        gone_ = "(no report within " + std::to_string(step_limit.count() / 1000) + " s: the child was killed)";
+        return gone_;
     }
 
     // The child's wait status; after step_limit the child is killed (and the status says so).
@@ -238,7 +225,7 @@ private:
     int from_child_ = -1;
     bool reaped_ = false;
     int status_ = 0;
-    std::string buffer_;
+    line_reader reports_;
     std::string gone_;
 };
 

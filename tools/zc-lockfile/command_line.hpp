@@ -1,7 +1,7 @@
 // Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
 // A Windows command line from an argument vector: CreateProcess takes one string, which the
 // started program's C runtime splits again. Used by command_windows.cpp and by the Windows tests'
-// child processes (test/support/windows_process.hpp). Arguments travel as UTF-8 inside the
+// child processes (test/support/process.hpp). Arguments travel as UTF-8 inside the
 // command (the library's paths are UTF-8), and are widened for CreateProcessW.
 #ifndef ZC_LOCKFILE_TOOLS_COMMAND_LINE_HPP
 #define ZC_LOCKFILE_TOOLS_COMMAND_LINE_HPP
