@@ -4,12 +4,11 @@
 
 #include <zc/lockfile/inspect.hpp>
 
+#include "failure.hpp"
 #include "os_lock.hpp"
 #include "record.hpp"
 #include "registry.hpp"
 #include "stale.hpp"
-
-#include <boost/system/system_error.hpp>
 
 namespace zc {
 namespace lockfile {
@@ -42,16 +41,15 @@ bool inspect_held(const file_id& id, lock_info& info, record_head& head)
     });
 }
 
-} // namespace
-
-lock_info inspect(const std::string& path, const std::string& template_text, const options& opts, error_code& ec)
+// What inspect() finds; a failure is set in ec, and a template's fault said in why.
+lock_info examine(const std::string& path, const std::string& template_text, const options& opts, error_code& ec,
+                  std::string& why)
 {
     lock_info info;
-    ec.clear();
     content_template tmpl;
-    std::string why;
     if (!tmpl.parse(template_text, why)) {
         ec = make_error_code(error::invalid_template);
+        why = "content template '" + template_text + "': " + why;
         return info;
     }
 
@@ -109,21 +107,29 @@ lock_info inspect(const std::string& path, const std::string& template_text, con
     return info;
 }
 
+// Both forms of inspect(): a failure goes to emit_error.
+lock_info inspect_reporting(const std::string& path, const std::string& template_text, const options& opts,
+                            error_code* ec)
+{
+    if (ec != nullptr) ec->clear();
+    failure f;
+    f.step = "inspect lock file";
+    error_code failed;
+    lock_info info = examine(path, template_text, opts, failed, f.detail);
+    if (failed) emit_error(failed, path, f, ec);
+    return info;
+}
+
+} // namespace
+
+lock_info inspect(const std::string& path, const std::string& template_text, const options& opts, error_code& ec)
+{
+    return inspect_reporting(path, template_text, opts, &ec);
+}
+
 lock_info inspect(const std::string& path, const std::string& template_text, const options& opts)
 {
-    error_code ec;
-    lock_info info = inspect(path, template_text, opts, ec);
-    if (ec) {
-        std::string what = "Couldn't inspect lock file '" + path + "'";
-        if (ec == error::invalid_template) {
-            content_template tmpl;
-            std::string why;
-            tmpl.parse(template_text, why);
-            what += " (content template '" + template_text + "': " + why + ")";
-        }
-        throw boost::system::system_error(ec, what);
-    }
-    return info;
+    return inspect_reporting(path, template_text, opts, nullptr);
 }
 
 } // namespace lockfile
