@@ -30,19 +30,6 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
-// A deadline of time_point::min() means one attempt; time_point::max() means no deadline.
-constexpr steady::time_point one_attempt = steady::time_point::min();
-constexpr steady::time_point no_deadline = steady::time_point::max();
-
-steady::time_point deadline_after(std::chrono::nanoseconds wait)
-{
-    if (wait <= std::chrono::nanoseconds::zero()) return one_attempt;
-    if (wait == wait_forever) return no_deadline;
-    const auto now = steady::now();
-    if (wait >= no_deadline - now) return no_deadline;
-    return now + std::chrono::duration_cast<steady::duration>(wait);
-}
-
 // What a failed acquisition logs: the seed's error record, or (for try_lock(), a poll) debug.
 enum class busy_report { error, debug };
 
@@ -149,9 +136,9 @@ private:
 
 class acquisition {
 public:
-    acquisition(lock_state& s, const std::string& path, steady::time_point deadline, busy_report report,
+    acquisition(lock_state& s, const std::string& path, const deadline& until, busy_report report,
                 error_code& ec, failure& ctx)
-        : s_(s), path_(path), deadline_(deadline), report_(report), ec_(ec), ctx_(ctx)
+        : s_(s), path_(path), deadline_(until), report_(report), ec_(ec), ctx_(ctx)
     {
     }
 
@@ -271,7 +258,7 @@ private:
     {
         ctx_.step = "lock";
         lock_result r = s_.lock.try_lock(a.fd(), s_.opts.shared, ec_);
-        if (r == lock_result::busy && deadline_ != one_attempt) {
+        if (r == lock_result::busy && !deadline_.is_one_attempt()) {
             read_head(a.fd(), head_);
             note_waiting();
             r = s_.lock.lock_until(a.fd(), s_.opts.shared, deadline_, ec_);
@@ -358,7 +345,7 @@ private:
     // wait, or the deadline passed.
     bool wait_in_process(const file_id& id)
     {
-        if (deadline_ == one_attempt) return false;
+        if (deadline_.is_one_attempt()) return false;
         note_waiting();
         return registry::wait_until_free(id, s_.opts.shared, deadline_);
     }
@@ -374,7 +361,7 @@ private:
 
     lock_state& s_;
     const std::string& path_;
-    steady::time_point deadline_;
+    deadline deadline_;
     busy_report report_;
     error_code& ec_;
     failure& ctx_;
@@ -424,7 +411,7 @@ void release(lock_state& s, bool keep_open, error_code& ec) noexcept
 
 // lock(), try_lock() and friends: true when acquired; false when busy, or when a failure was
 // reported in *ec (without ec, emit_error throws it).
-bool lock_object(lock_state* s, const std::string& path, steady::time_point deadline, busy_report report,
+bool lock_object(lock_state* s, const std::string& path, const deadline& until, busy_report report,
                  error_code* ec)
 {
     if (ec != nullptr) ec->clear();
@@ -447,7 +434,7 @@ bool lock_object(lock_state* s, const std::string& path, steady::time_point dead
     }
     f.step = "open lock file";
     error_code failed;
-    if (acquisition(*s, path, deadline, report, failed, f).run()) return true;
+    if (acquisition(*s, path, until, report, failed, f).run()) return true;
     if (failed != error::locked) emit_error(failed, path, f, ec);
     return false;
 }
@@ -512,7 +499,7 @@ SimpleLockFile::SimpleLockFile(std::string path, const std::string* template_tex
     }
     if (defer) return;
     error_code failed;
-    if (!acquisition(*state_, path_, deadline_after(opts.wait), busy_report::error, failed, f).run())
+    if (!acquisition(*state_, path_, deadline::after(opts.wait), busy_report::error, failed, f).run())
         emit_error(failed, path_, f, ec);
 }
 
@@ -530,22 +517,30 @@ SimpleLockFile& SimpleLockFile::operator=(SimpleLockFile&& other) noexcept
 
 SimpleLockFile::~SimpleLockFile() { close(); }
 
-void SimpleLockFile::lock() { (void)lock_object(state_.get(), path_, no_deadline, busy_report::error, nullptr); }
+void SimpleLockFile::lock()
+{
+    (void)lock_object(state_.get(), path_, deadline::forever(), busy_report::error, nullptr);
+}
 
-void SimpleLockFile::lock(error_code& ec) { (void)lock_object(state_.get(), path_, no_deadline, busy_report::error, &ec); }
+void SimpleLockFile::lock(error_code& ec)
+{
+    (void)lock_object(state_.get(), path_, deadline::forever(), busy_report::error, &ec);
+}
 
-bool SimpleLockFile::try_lock() { return lock_object(state_.get(), path_, one_attempt, busy_report::debug, nullptr); }
+bool SimpleLockFile::try_lock()
+{
+    return lock_object(state_.get(), path_, deadline::one_attempt(), busy_report::debug, nullptr);
+}
 
 bool SimpleLockFile::try_lock(error_code& ec)
 {
-    return lock_object(state_.get(), path_, one_attempt, busy_report::debug, &ec);
+    return lock_object(state_.get(), path_, deadline::one_attempt(), busy_report::debug, &ec);
 }
 
-bool SimpleLockFile::try_lock_until_steady(steady::time_point deadline, error_code* ec)
+bool SimpleLockFile::try_lock_before(const deadline& until, error_code* ec)
 {
     // A deadline already past still gets its one attempt.
-    const bool past = deadline != no_deadline && deadline <= steady::now();
-    return lock_object(state_.get(), path_, past ? one_attempt : deadline, busy_report::error, ec);
+    return lock_object(state_.get(), path_, until.passed() ? deadline::one_attempt() : until, busy_report::error, ec);
 }
 
 namespace {

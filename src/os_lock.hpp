@@ -4,6 +4,8 @@
 #ifndef ZC_LOCKFILE_SRC_OS_LOCK_HPP
 #define ZC_LOCKFILE_SRC_OS_LOCK_HPP
 
+#include <zc/lockfile/deadline.hpp>
+
 #include <boost/system/error_code.hpp>
 #if !defined(_WIN32)
 #include <boost/interprocess/sync/file_lock.hpp>
@@ -102,13 +104,19 @@ constexpr std::chrono::microseconds max_poll_interval{3000};
 constexpr std::chrono::microseconds min_poll_interval{50};
 
 // A timed wait's pause between two attempts: sleeps for the current back-off (never past the
-// deadline) and doubles it up to max_poll_interval; false when the deadline has passed.
-inline bool back_off(std::chrono::microseconds& interval, std::chrono::steady_clock::time_point deadline)
+// deadline) and doubles it up to max_poll_interval; false when the deadline has passed (at once
+// for one attempt).
+inline bool back_off(std::chrono::microseconds& interval, const deadline& until)
 {
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) return false;
-    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now) + std::chrono::microseconds(1);
-    std::this_thread::sleep_for(std::min(interval, left));
+    auto pause = interval;
+    if (!until.is_forever()) {
+        if (until.is_one_attempt()) return false;
+        const auto now = deadline::clock::now();
+        if (now >= until.when()) return false;
+        pause = std::min(pause, std::chrono::duration_cast<std::chrono::microseconds>(until.when() - now) +
+                                    std::chrono::microseconds(1));
+    }
+    std::this_thread::sleep_for(pause);
     interval = std::min(interval * 2, max_poll_interval);
     return true;
 }
@@ -117,12 +125,11 @@ inline bool back_off(std::chrono::microseconds& interval, std::chrono::steady_cl
 // busy once the deadline has passed. interval carries the back-off from one wait of an
 // acquisition to the next.
 template <class Attempt>
-lock_result attempt_until(std::chrono::steady_clock::time_point deadline, std::chrono::microseconds& interval,
-                          Attempt try_once)
+lock_result attempt_until(const deadline& until, std::chrono::microseconds& interval, Attempt try_once)
 {
     for (;;) {
         const lock_result r = try_once();
-        if (r != lock_result::busy || !back_off(interval, deadline)) return r;
+        if (r != lock_result::busy || !back_off(interval, until)) return r;
     }
 }
 
@@ -151,14 +158,12 @@ public:
     // disown).
     lock_result try_lock(handle h, bool shared, boost::system::error_code& ec) noexcept
     {
-        return lock_until(h, shared, std::chrono::steady_clock::time_point::min(), ec);
+        return lock_until(h, shared, deadline::one_attempt(), ec);
     }
-    // The same, waiting until the deadline. With the deadline time_point::max() it blocks in the
-    // kernel (flock, then F_SETLKW through file_lock), which costs no CPU and wakes at once;
+    // The same, waiting until the deadline. For ever, it blocks in the kernel (flock, then F_SETLKW through file_lock), which costs no CPU and wakes at once;
     // otherwise it polls without blocking, with back-off capped at max_poll_interval, since the
     // kernel's blocking calls take no timeout and the library uses no signals.
-    lock_result lock_until(handle h, bool shared, std::chrono::steady_clock::time_point deadline,
-                           boost::system::error_code& ec) noexcept;
+    lock_result lock_until(handle h, bool shared, const deadline& until, boost::system::error_code& ec) noexcept;
     // Takes the descriptor back from the file_lock without closing it: the registry closes it,
     // under its lock, after any deferred descriptors (registry.hpp says why).
     void disown() noexcept;

@@ -149,16 +149,16 @@ bool conflicts(const file_id& id, bool shared, record_head* holder_head) noexcep
     return true;
 }
 
-bool wait_until_free(const file_id& id, bool shared, deadline until)
+bool wait_until_free(const file_id& id, bool shared, const deadline& until)
 {
     table& t = the_table();
     std::unique_lock<std::mutex> lock(t.mutex);
     const auto free = [&] { return !conflict(find(t, id), shared); };
-    if (until == deadline::max()) {
+    if (until.is_forever()) {
         t.released.wait(lock, free);
         return true;
     }
-    return t.released.wait_until(lock, until, free);
+    return t.released.wait_until(lock, until.when(), free);
 }
 
 handle adopt(const file_id& id, bool shared, bool& locked) noexcept

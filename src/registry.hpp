@@ -35,8 +35,6 @@ namespace detail {
 
 namespace registry {
 
-using deadline = std::chrono::steady_clock::time_point;
-
 // What a descriptor listed in the registry is for.
 enum class slot_state {
     holding,        // a holder's, or an acquirer's (locked or not yet)
@@ -68,7 +66,7 @@ bool conflicts(const file_id& id, bool shared, record_head* holder_head) noexcep
 
 // Waits until a request of this mode would no longer conflict inside this process, or until the
 // deadline; true when it no longer does. Released holders wake waiters at once.
-bool wait_until_free(const file_id& id, bool shared, deadline until);
+bool wait_until_free(const file_id& id, bool shared, const deadline& until);
 
 // For a shared request when this process holds id shared: takes a parked descriptor of id as a
 // holding one, so that no new descriptor is opened. locked says whether it still holds both

@@ -3,6 +3,7 @@
 #define ZC_LOCKFILE_LOCK_FILE_HPP
 
 #include <zc/lockfile/config.hpp>
+#include <zc/lockfile/deadline.hpp>
 #include <zc/lockfile/error.hpp>
 
 #include <boost/system/error_code.hpp>
@@ -21,16 +22,14 @@ struct lock_state;
 }
 
 // tag::options[]
-// options::wait value meaning "as long as it takes".
-constexpr std::chrono::nanoseconds wait_forever = std::chrono::nanoseconds::max();
-
 // How a lock file is opened and locked. The defaults are the seed's behaviour and the safe ones.
 struct options {
     // Follow a symbolic link at the final component of the path. Off by default: a link planted
     // in a shared directory must not make a LockFile write to (and truncate) the link's target.
     bool follow_symlinks = false;
     // How long the constructors wait for a busy lock: zero (the default) means exactly one
-    // attempt; wait_forever means as long as it takes. Deadlines use std::chrono::steady_clock.
+    // attempt; wait_forever (or a century or more) means as long as it takes; to_wait() converts
+    // any duration. Deadlines use std::chrono::steady_clock.
     std::chrono::nanoseconds wait{0};
     // A shared (reader) lock: many shared holders at once, none while an exclusive holder has it.
     // A shared holder writes no record.
@@ -78,22 +77,22 @@ public:
     template <class Rep, class Period>
     [[nodiscard]] bool try_lock_for(const std::chrono::duration<Rep, Period>& timeout)
     {
-        return try_lock_within(timeout, nullptr);
+        return try_lock_before(detail::deadline::after(timeout), nullptr);
     }
     template <class Rep, class Period>
     [[nodiscard]] bool try_lock_for(const std::chrono::duration<Rep, Period>& timeout, boost::system::error_code& ec)
     {
-        return try_lock_within(timeout, &ec);
+        return try_lock_before(detail::deadline::after(timeout), &ec);
     }
     template <class Clock, class Duration>
     [[nodiscard]] bool try_lock_until(const std::chrono::time_point<Clock, Duration>& when)
     {
-        return try_lock_by(when, nullptr);
+        return try_lock_before(detail::deadline::at(when), nullptr);
     }
     template <class Clock, class Duration>
     [[nodiscard]] bool try_lock_until(const std::chrono::time_point<Clock, Duration>& when, boost::system::error_code& ec)
     {
-        return try_lock_by(when, &ec);
+        return try_lock_before(detail::deadline::at(when), &ec);
     }
     // Releases the lock as close() does, but keeps the file open, so that locking this object
     // again skips the open (about a third of an acquisition's cost). The next lock still checks
@@ -125,28 +124,7 @@ protected:
                    boost::system::error_code* ec);
 
 private:
-    template <class Rep, class Period>
-    bool try_lock_within(const std::chrono::duration<Rep, Period>& timeout, boost::system::error_code* ec)
-    {
-        // Compared in floating point, which cannot overflow: no time left means one attempt, and a
-        // timeout of a century or more (or an infinite one) means for ever.
-        const double seconds = std::chrono::duration<double>(timeout).count();
-        if (!(seconds > 0)) return try_lock_until_steady(std::chrono::steady_clock::time_point::min(), ec);
-        if (seconds >= 3.2e9) return try_lock_until_steady(std::chrono::steady_clock::time_point::max(), ec);
-        return try_lock_until_steady(std::chrono::steady_clock::now() +
-                                         std::chrono::ceil<std::chrono::steady_clock::duration>(timeout),
-                                     ec);
-    }
-    template <class Clock, class Duration>
-    bool try_lock_by(const std::chrono::time_point<Clock, Duration>& when, boost::system::error_code* ec)
-    {
-        // Another clock's time point becomes a steady-clock deadline once, here. A time point
-        // already past (however far: when - now would overflow) gets its one attempt.
-        const auto now = Clock::now();
-        if (when <= now) return try_lock_until_steady(std::chrono::steady_clock::time_point::min(), ec);
-        return try_lock_within(when - now, ec);
-    }
-    bool try_lock_until_steady(std::chrono::steady_clock::time_point deadline, boost::system::error_code* ec);
+    bool try_lock_before(const detail::deadline& until, boost::system::error_code* ec);
 
     std::string path_;
     std::unique_ptr<detail::lock_state> state_;
