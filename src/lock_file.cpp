@@ -2,7 +2,7 @@
 // LockFile and SimpleLockFile: the layers composed in one readable sequence.
 //
 //   open (O_CLOEXEC, O_NOFOLLOW, O_NONBLOCK) -> fstat: a regular file -> registry: no conflict in
-//   this process (or wait for one to end) -> os_lock: flock + boost file_lock (or wait) ->
+//   this process (or wait for one to end) -> kernel_lock: flock + boost file_lock (or wait) ->
 //   [LockFile, exclusive] read the old record, judge its writer, write ours -> ... ->
 //   [LockFile] blank our record -> unlock -> registry: close, forget.
 
@@ -107,7 +107,7 @@ private:
         const bool keep = from_ == source::kept && !forsaken_;
         if (listed) {
             // Releases the kernel locks when this was the last holder; otherwise parks fd.
-            if (registry::release(id_, fd_, locked, keep, true, epoch_)) give_back();
+            if (registry::leave(id_, fd_, locked, keep, true, epoch_)) give_back();
         } else if (from_ == source::kept) {
             give_back();  // never reserved: still the object's kept descriptor
         } else if (known_) {
@@ -373,7 +373,7 @@ private:
 
 // Releases what s holds; with keep_open, keeps the descriptor for the next lock() when it can.
 // Allocates nothing and never throws.
-void release(lock_state& s, bool keep_open, error_code& ec) noexcept
+void unlock_object(lock_state& s, bool keep_open, error_code& ec) noexcept
 {
     ec.clear();
     if (s.owner != current_pid()) {
@@ -406,7 +406,7 @@ void release(lock_state& s, bool keep_open, error_code& ec) noexcept
     // Closing the descriptor releases this process's record lock, and its flock too when no fork
     // can have copied it; unlock() undoes both and keeps it, unless other holders of this process
     // need the locks kept (then the registry parks it).
-    if (!registry::release(s.id, s.fd, true, keep_open, true, s.fork_epoch)) s.fd = invalid_handle;
+    if (!registry::leave(s.id, s.fd, true, keep_open, true, s.fork_epoch)) s.fd = invalid_handle;
 }
 
 // lock(), try_lock() and friends: true when acquired; false when busy, or when a failure was
@@ -425,7 +425,7 @@ bool lock_object(lock_state* s, const std::string& path, const deadline& until, 
     }
     if (s->held && s->owner != current_pid()) {
         error_code forgotten;
-        release(*s, false, forgotten);  // a forked child's copy of the parent's lock
+        unlock_object(*s, false, forgotten);  // a forked child's copy of the parent's lock
     }
     if (s->held) {
         f.detail = "this object holds it already";
@@ -545,11 +545,11 @@ bool SimpleLockFile::try_lock_before(const deadline& until, error_code* ec)
 
 namespace {
 
-void release_or_log(lock_state* s, const std::string& path, bool keep_open) noexcept
+void unlock_object_or_log(lock_state* s, const std::string& path, bool keep_open) noexcept
 {
     if (s == nullptr) return;
     error_code ec;
-    release(*s, keep_open, ec);
+    unlock_object(*s, keep_open, ec);
     if (ec) {
         try {
             log_clear_failed(path, ec);
@@ -560,14 +560,14 @@ void release_or_log(lock_state* s, const std::string& path, bool keep_open) noex
 
 } // namespace
 
-void SimpleLockFile::unlock() noexcept { release_or_log(state_.get(), path_, true); }
+void SimpleLockFile::unlock() noexcept { unlock_object_or_log(state_.get(), path_, true); }
 
-void SimpleLockFile::close() noexcept { release_or_log(state_.get(), path_, false); }
+void SimpleLockFile::close() noexcept { unlock_object_or_log(state_.get(), path_, false); }
 
 void SimpleLockFile::close(error_code& ec) noexcept
 {
     ec.clear();
-    if (state_) release(*state_, false, ec);
+    if (state_) unlock_object(*state_, false, ec);
 }
 
 // A forked child's copy of the parent's lock is not the child's.

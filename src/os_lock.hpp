@@ -1,6 +1,8 @@
 // Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
-// The platform seam: opening the lock file and the kernel locks on it. Nothing here knows about
-// records, the registry or logging.
+// The platform seam (the OS layer: this file, posix/os_lock.cpp and windows/os_lock.cpp): opening
+// the lock file, and kernel_lock, the kernel locks on it. Nothing here knows about records, the
+// registry or logging. Its functions that undo a kernel lock are called unlock_*; the registry's
+// counterpart is registry::leave, and the lock object's unlock_object (lock_file.cpp).
 #ifndef ZC_LOCKFILE_SRC_OS_LOCK_HPP
 #define ZC_LOCKFILE_SRC_OS_LOCK_HPP
 
@@ -147,12 +149,12 @@ lock_result attempt_until(const deadline& until, std::chrono::microseconds& inte
 // The file_lock is given our own descriptor instead of opening the file again by name: it is then
 // the same file by construction (no rename race, no /proc needed), close-on-exec like ours, and a
 // cycle saves an open, an fstat and an fcntl.
-class os_lock {
+class kernel_lock {
 public:
-    os_lock() noexcept = default;
-    os_lock(const os_lock&) = delete;
-    os_lock& operator=(const os_lock&) = delete;
-    ~os_lock() { disown(); }
+    kernel_lock() noexcept = default;
+    kernel_lock(const kernel_lock&) = delete;
+    kernel_lock& operator=(const kernel_lock&) = delete;
+    ~kernel_lock() { disown(); }
 
     // Tries both families on h once, exclusive or shared; h stays the caller's to close (see
     // disown).
@@ -177,10 +179,10 @@ private:
 
 // Releases the flock held through h explicitly: a forked child may hold a copy of the descriptor,
 // which would keep it alive past the close. (The record lock goes when the descriptor is closed.)
-void release_flock(handle h) noexcept;
+void unlock_flock(handle h) noexcept;
 // Releases this process's record lock on h's file without closing h: what file_lock::unlock()
-// does, for the registry, which has the descriptor but not the os_lock that locked it.
-void release_record_lock(handle h) noexcept;
+// does, for the registry, which has the descriptor but not the kernel_lock that locked it.
+void unlock_record_lock(handle h) noexcept;
 
 // What the kernel says about who holds the file, without taking anything.
 struct kernel_holder {

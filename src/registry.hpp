@@ -85,13 +85,13 @@ bool reserve(const file_id& id, handle h, bool shared, slot_node* node, record_h
 // writer of another process take the flock and then wait for the record lock, while a shared
 // holder of this process still acquiring waits for the flock: a deadlock); returns false.
 // When h was the last holder, every parked descriptor of id is closed (after releasing its flock,
-// when release_flocks, that is, in the process that took them), and then:
+// when unlock_flocks, that is, in the process that took them), and then:
 // - with keep: h's kernel locks are undone, h stays open as the caller's kept descriptor, and
 //   the result is true;
 // - otherwise h is closed and the result is false. Its flock is released first unless no fork
 //   can have copied h since fork_epoch() read h_epoch before h was opened: then closing it
 //   releases the flock. That is judged under the registry's lock, which fork() waits for.
-bool release(const file_id& id, handle h, bool h_locked, bool keep, bool release_flocks,
+bool leave(const file_id& id, handle h, bool h_locked, bool keep, bool unlock_flocks,
              std::uint64_t h_epoch = 1) noexcept;
 
 // Closes h, kept by its object's unlock(), or parks it while this process holds id.

@@ -292,7 +292,7 @@ lock_result record_lock_once(boost::interprocess::file_lock& l, bool shared, boo
 
 } // namespace
 
-lock_result os_lock::lock_until(handle h, bool shared, const deadline& until, boost::system::error_code& ec) noexcept
+lock_result kernel_lock::lock_until(handle h, bool shared, const deadline& until, boost::system::error_code& ec) noexcept
 {
     ec.clear();
     const bool forever = until.is_forever();
@@ -315,21 +315,21 @@ lock_result os_lock::lock_until(handle h, bool shared, const deadline& until, bo
         attempt_until(until, interval, [&] { return record_lock_once(record_lock_, shared, forever, ec); });
     if (r != lock_result::acquired) {
         disown();
-        release_flock(h);
+        unlock_flock(h);
     }
     return r;
 }
 
-void release_flock(handle h) noexcept
+void unlock_flock(handle h) noexcept
 {
     // Where that cannot be told, released anyway: an unlock of a flock not held does nothing.
     families_failure why;
     if (families_of_descriptor(h, why) != lock_families::interact) ::flock(h, LOCK_UN);
 }
 
-void release_record_lock(handle h) noexcept { (void)boost::interprocess::ipcdetail::release_file_lock(h); }
+void unlock_record_lock(handle h) noexcept { (void)boost::interprocess::ipcdetail::release_file_lock(h); }
 
-void os_lock::disown() noexcept { file_lock_handle(record_lock_) = boost::interprocess::ipcdetail::invalid_file(); }
+void kernel_lock::disown() noexcept { file_lock_handle(record_lock_) = boost::interprocess::ipcdetail::invalid_file(); }
 
 #if defined(__linux__)
 namespace {
