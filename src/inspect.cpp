@@ -41,6 +41,46 @@ bool inspect_held(const file_id& id, lock_info& info, record_head& head)
     });
 }
 
+// A file this process did not hold when it was stat'ed: what the kernel says of it, through a
+// read-only descriptor. A failure is set in ec; a file removed meanwhile leaves info.exists false.
+void inspect_unheld(const std::string& path, const options& opts, file_facts& facts, lock_info& info,
+                    record_head& head, error_code& ec)
+{
+    // The descriptor's place in the registry, in case it must be parked: allocated first.
+    registry::slot_node node;
+    node.allocate();
+    // Read-only: F_GETLK and reading need nothing more, and nothing is created or locked.
+    const handle fd = open_file(path, open_mode::read_only, opts.follow_symlinks, ec);
+    if (ec) {
+        if (ec == boost::system::errc::no_such_file_or_directory) {
+            ec.clear();  // removed since the stat
+            info.exists = false;
+        }
+        return;
+    }
+    if (!stat_handle(fd, facts, ec, stat_detail::with_mtime) || !facts.regular) {
+        close_handle(fd);
+        if (!ec) ec = make_error_code(error::not_a_regular_file);
+        return;
+    }
+    // Never a plain close, even when a step below throws: if this process has meanwhile
+    // locked the file, closing this descriptor would release its record lock.
+    struct close_or_park {
+        const file_id& id;
+        handle fd;
+        registry::slot_node& node;
+        ~close_or_park() { registry::close_unless_held(id, fd, node); }
+    } closer{facts.id, fd, node};
+    // The path may have come to name a file this process holds since the stat above.
+    if (!inspect_held(facts.id, info, head)) {
+        const kernel_holder k = probe_holder(fd, facts.id);
+        info.locked = k.locked;
+        info.family = family_of(k.family);
+        info.holder_pid = k.pid;
+        read_head(fd, head);
+    }
+}
+
 // What inspect() finds; a failure is set in ec, and a template's fault said in why.
 lock_info examine(const std::string& path, const std::string& template_text, const options& opts, error_code& ec,
                   std::string& why)
@@ -63,39 +103,8 @@ lock_info examine(const std::string& path, const std::string& template_text, con
 
     record_head head;
     if (!inspect_held(facts.id, info, head)) {
-        // The descriptor's place in the registry, in case it must be parked: allocated first.
-        registry::slot_node node;
-        node.allocate();
-        // Read-only: F_GETLK and reading need nothing more, and nothing is created or locked.
-        const handle fd = open_file(path, open_mode::read_only, opts.follow_symlinks, ec);
-        if (ec) {
-            if (ec == boost::system::errc::no_such_file_or_directory) {
-                ec.clear();  // removed since the stat
-                info.exists = false;
-            }
-            return info;
-        }
-        if (!stat_handle(fd, facts, ec, stat_detail::with_mtime) || !facts.regular) {
-            close_handle(fd);
-            if (!ec) ec = make_error_code(error::not_a_regular_file);
-            return info;
-        }
-        // Never a plain close, even when a step below throws: if this process has meanwhile
-        // locked the file, closing this descriptor would release its record lock.
-        struct close_or_park {
-            const file_id& id;
-            handle fd;
-            registry::slot_node& node;
-            ~close_or_park() { registry::close_unless_held(id, fd, node); }
-        } closer{facts.id, fd, node};
-        // The path may have come to name a file this process holds since the stat above.
-        if (!inspect_held(facts.id, info, head)) {
-            const kernel_holder k = probe_holder(fd, facts.id);
-            info.locked = k.locked;
-            info.family = family_of(k.family);
-            info.holder_pid = k.pid;
-            read_head(fd, head);
-        }
+        inspect_unheld(path, opts, facts, info, head, ec);
+        if (ec || !info.exists) return info;
     }
 
     info.record = std::string(record_line(head.view()));
