@@ -2,6 +2,8 @@
 
 #include <zc/lockfile/error.hpp>
 
+#include "failure.hpp"
+
 #include <cerrno>
 
 namespace zc {
@@ -44,6 +46,31 @@ const boost::system::error_category& lockfile_category() noexcept
     static const category_impl instance;
     return instance;
 }
+
+namespace detail {
+
+void emit_error(const boost::system::error_code& code, const std::string& path, const failure& f,
+                boost::system::error_code* ec)
+{
+    if (ec != nullptr) {
+        *ec = code;
+        return;
+    }
+    if (code == error::locked) throw LockError(path);
+    std::string what = std::string("Couldn't ") + f.step;
+    if (f.template_text != nullptr) what += " '" + *f.template_text + "' for lock file";
+    if (!f.names_path) throw lock_file_error(code, what + ": " + f.detail, path, f.detail);
+    what += " '" + path + "'";
+    std::string reason = f.detail;
+    if (f.found != nullptr) {
+        reason = std::string("found ") + f.found;
+        what += " (" + reason + ")";
+    }
+    if (!f.detail.empty()) what += " (" + f.detail + ")";
+    throw lock_file_error(code, what, path, reason);
+}
+
+} // namespace detail
 
 } // namespace lockfile
 } // namespace zc

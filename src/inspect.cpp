@@ -4,12 +4,11 @@
 
 #include <zc/lockfile/inspect.hpp>
 
+#include "failure.hpp"
 #include "os_lock.hpp"
 #include "record.hpp"
 #include "registry.hpp"
 #include "stale.hpp"
-
-#include <boost/system/system_error.hpp>
 
 namespace zc {
 namespace lockfile {
@@ -42,16 +41,55 @@ bool inspect_held(const file_id& id, lock_info& info, record_head& head)
     });
 }
 
-} // namespace
+// A file this process did not hold when it was stat'ed: what the kernel says of it, through a
+// read-only descriptor. A failure is set in ec; a file removed meanwhile leaves info.exists false.
+void inspect_unheld(const std::string& path, const options& opts, file_facts& facts, lock_info& info,
+                    record_head& head, error_code& ec)
+{
+    // The descriptor's place in the registry, in case it must be parked: allocated first.
+    registry::slot_node node;
+    node.allocate();
+    // Read-only: F_GETLK and reading need nothing more, and nothing is created or locked.
+    const handle fd = open_file(path, open_mode::read_only, opts.follow_symlinks, ec);
+    if (ec) {
+        if (ec == boost::system::errc::no_such_file_or_directory) {
+            ec.clear();  // removed since the stat
+            info.exists = false;
+        }
+        return;
+    }
+    if (!stat_handle(fd, facts, ec, stat_detail::with_mtime) || !facts.regular) {
+        close_handle(fd);
+        if (!ec) ec = make_error_code(error::not_a_regular_file);
+        return;
+    }
+    // Never a plain close, even when a step below throws: if this process has meanwhile
+    // locked the file, closing this descriptor would release its record lock.
+    struct close_or_park {
+        const file_id& id;
+        handle fd;
+        registry::slot_node& node;
+        ~close_or_park() { registry::close_unless_held(id, fd, node); }
+    } closer{facts.id, fd, node};
+    // The path may have come to name a file this process holds since the stat above.
+    if (!inspect_held(facts.id, info, head)) {
+        const kernel_holder k = probe_holder(fd, facts.id);
+        info.locked = k.locked;
+        info.family = family_of(k.family);
+        info.holder_pid = k.pid;
+        read_head(fd, head);
+    }
+}
 
-lock_info inspect(const std::string& path, const std::string& template_text, const options& opts, error_code& ec)
+// What inspect() finds; a failure is set in ec, and a template's fault said in why.
+lock_info examine(const std::string& path, const std::string& template_text, const options& opts, error_code& ec,
+                  std::string& why)
 {
     lock_info info;
-    ec.clear();
     content_template tmpl;
-    std::string why;
     if (!tmpl.parse(template_text, why)) {
         ec = make_error_code(error::invalid_template);
+        why = "content template '" + template_text + "': " + why;
         return info;
     }
 
@@ -65,39 +103,8 @@ lock_info inspect(const std::string& path, const std::string& template_text, con
 
     record_head head;
     if (!inspect_held(facts.id, info, head)) {
-        // The descriptor's place in the registry, in case it must be parked: allocated first.
-        registry::slot_node node;
-        node.allocate();
-        // Read-only: F_GETLK and reading need nothing more, and nothing is created or locked.
-        const handle fd = open_file(path, open_mode::read_only, opts.follow_symlinks, ec);
-        if (ec) {
-            if (ec == boost::system::errc::no_such_file_or_directory) {
-                ec.clear();  // removed since the stat
-                info.exists = false;
-            }
-            return info;
-        }
-        if (!stat_handle(fd, facts, ec, stat_detail::with_mtime) || !facts.regular) {
-            close_handle(fd);
-            if (!ec) ec = make_error_code(error::not_a_regular_file);
-            return info;
-        }
-        // Never a plain close, even when a step below throws: if this process has meanwhile
-        // locked the file, closing this descriptor would release its record lock.
-        struct close_or_park {
-            const file_id& id;
-            handle fd;
-            registry::slot_node& node;
-            ~close_or_park() { registry::close_unless_held(id, fd, node); }
-        } closer{facts.id, fd, node};
-        // The path may have come to name a file this process holds since the stat above.
-        if (!inspect_held(facts.id, info, head)) {
-            const kernel_holder k = probe_holder(fd, facts.id);
-            info.locked = k.locked;
-            info.family = family_of(k.family);
-            info.holder_pid = k.pid;
-            read_head(fd, head);
-        }
+        inspect_unheld(path, opts, facts, info, head, ec);
+        if (ec || !info.exists) return info;
     }
 
     info.record = std::string(record_line(head.view()));
@@ -109,21 +116,29 @@ lock_info inspect(const std::string& path, const std::string& template_text, con
     return info;
 }
 
+// Both forms of inspect(): a failure goes to emit_error.
+lock_info inspect_reporting(const std::string& path, const std::string& template_text, const options& opts,
+                            error_code* ec)
+{
+    if (ec != nullptr) ec->clear();
+    failure f;
+    f.step = "inspect lock file";
+    error_code failed;
+    lock_info info = examine(path, template_text, opts, failed, f.detail);
+    if (failed) emit_error(failed, path, f, ec);
+    return info;
+}
+
+} // namespace
+
+lock_info inspect(const std::string& path, const std::string& template_text, const options& opts, error_code& ec)
+{
+    return inspect_reporting(path, template_text, opts, &ec);
+}
+
 lock_info inspect(const std::string& path, const std::string& template_text, const options& opts)
 {
-    error_code ec;
-    lock_info info = inspect(path, template_text, opts, ec);
-    if (ec) {
-        std::string what = "Couldn't inspect lock file '" + path + "'";
-        if (ec == error::invalid_template) {
-            content_template tmpl;
-            std::string why;
-            tmpl.parse(template_text, why);
-            what += " (content template '" + template_text + "': " + why + ")";
-        }
-        throw boost::system::system_error(ec, what);
-    }
-    return info;
+    return inspect_reporting(path, template_text, opts, nullptr);
 }
 
 } // namespace lockfile

@@ -2,12 +2,13 @@
 // LockFile and SimpleLockFile: the layers composed in one readable sequence.
 //
 //   open (O_CLOEXEC, O_NOFOLLOW, O_NONBLOCK) -> fstat: a regular file -> registry: no conflict in
-//   this process (or wait for one to end) -> os_lock: flock + boost file_lock (or wait) ->
+//   this process (or wait for one to end) -> kernel_lock: flock + boost file_lock (or wait) ->
 //   [LockFile, exclusive] read the old record, judge its writer, write ours -> ... ->
 //   [LockFile] blank our record -> unlock -> registry: close, forget.
 
 #include <zc/lockfile/lock_file.hpp>
 
+#include "failure.hpp"
 #include "lock_state.hpp"
 #include "log.hpp"
 #include "os_lock.hpp"
@@ -28,26 +29,6 @@ using namespace detail;
 using steady = std::chrono::steady_clock;
 
 namespace {
-
-// A deadline of time_point::min() means one attempt; time_point::max() means no deadline.
-constexpr steady::time_point one_attempt = steady::time_point::min();
-constexpr steady::time_point no_deadline = steady::time_point::max();
-
-steady::time_point deadline_after(std::chrono::nanoseconds wait)
-{
-    if (wait <= std::chrono::nanoseconds::zero()) return one_attempt;
-    if (wait == wait_forever) return no_deadline;
-    const auto now = steady::now();
-    if (wait >= no_deadline - now) return no_deadline;
-    return now + std::chrono::duration_cast<steady::duration>(wait);
-}
-
-// Which step failed, for the exception's message.
-struct failure_context {
-    const char* step = "open lock file";
-    const char* found = nullptr;  // what is at the path, when it is not a regular file
-    std::string detail;           // a template's fault
-};
 
 // What a failed acquisition logs: the seed's error record, or (for try_lock(), a poll) debug.
 enum class busy_report { error, debug };
@@ -126,7 +107,7 @@ private:
         const bool keep = from_ == source::kept && !forsaken_;
         if (listed) {
             // Releases the kernel locks when this was the last holder; otherwise parks fd.
-            if (registry::release(id_, fd_, locked, keep, true, epoch_)) give_back();
+            if (registry::leave(id_, fd_, locked, keep, true, epoch_)) give_back();
         } else if (from_ == source::kept) {
             give_back();  // never reserved: still the object's kept descriptor
         } else if (known_) {
@@ -155,9 +136,9 @@ private:
 
 class acquisition {
 public:
-    acquisition(lock_state& s, const std::string& path, steady::time_point deadline, busy_report report,
-                error_code& ec, failure_context& ctx)
-        : s_(s), path_(path), deadline_(deadline), report_(report), ec_(ec), ctx_(ctx)
+    acquisition(lock_state& s, const std::string& path, const deadline& until, busy_report report,
+                error_code& ec, failure& ctx)
+        : s_(s), path_(path), deadline_(until), report_(report), ec_(ec), ctx_(ctx)
     {
     }
 
@@ -277,7 +258,7 @@ private:
     {
         ctx_.step = "lock";
         lock_result r = s_.lock.try_lock(a.fd(), s_.opts.shared, ec_);
-        if (r == lock_result::busy && deadline_ != one_attempt) {
+        if (r == lock_result::busy && !deadline_.is_one_attempt()) {
             read_head(a.fd(), head_);
             note_waiting();
             r = s_.lock.lock_until(a.fd(), s_.opts.shared, deadline_, ec_);
@@ -364,7 +345,7 @@ private:
     // wait, or the deadline passed.
     bool wait_in_process(const file_id& id)
     {
-        if (deadline_ == one_attempt) return false;
+        if (deadline_.is_one_attempt()) return false;
         note_waiting();
         return registry::wait_until_free(id, s_.opts.shared, deadline_);
     }
@@ -380,10 +361,10 @@ private:
 
     lock_state& s_;
     const std::string& path_;
-    steady::time_point deadline_;
+    deadline deadline_;
     busy_report report_;
     error_code& ec_;
-    failure_context& ctx_;
+    failure& ctx_;
     std::string record_;
     record_head head_;
     bool waited_ = false;
@@ -392,7 +373,7 @@ private:
 
 // Releases what s holds; with keep_open, keeps the descriptor for the next lock() when it can.
 // Allocates nothing and never throws.
-void release(lock_state& s, bool keep_open, error_code& ec) noexcept
+void unlock_object(lock_state& s, bool keep_open, error_code& ec) noexcept
 {
     ec.clear();
     if (s.owner != current_pid()) {
@@ -425,39 +406,57 @@ void release(lock_state& s, bool keep_open, error_code& ec) noexcept
     // Closing the descriptor releases this process's record lock, and its flock too when no fork
     // can have copied it; unlock() undoes both and keeps it, unless other holders of this process
     // need the locks kept (then the registry parks it).
-    if (!registry::release(s.id, s.fd, true, keep_open, true, s.fork_epoch)) s.fd = invalid_handle;
+    if (!registry::leave(s.id, s.fd, true, keep_open, true, s.fork_epoch)) s.fd = invalid_handle;
 }
 
-[[noreturn]] void throw_failure(const std::string& path, const error_code& ec, const failure_context& ctx)
+// lock(), try_lock() and friends: true when acquired; false when busy, or when a failure was
+// reported in *ec (without ec, emit_error throws it).
+bool lock_object(lock_state* s, const std::string& path, const deadline& until, busy_report report,
+                 error_code* ec)
 {
-    if (ec == error::locked) throw LockError(path);
-    std::string what = std::string("Couldn't ") + ctx.step + " '" + path + "'";
-    if (ctx.found != nullptr) what += std::string(" (found ") + ctx.found + ")";
-    if (!ctx.detail.empty()) what += " (" + ctx.detail + ")";
-    throw boost::system::system_error(ec, what);
-}
-
-// lock(), try_lock() and friends: true when acquired, false when busy; throws otherwise.
-bool lock_object(lock_state* s, const std::string& path, steady::time_point deadline, busy_report report)
-{
+    if (ec != nullptr) ec->clear();
+    failure f;
+    f.step = "lock";
     if (s == nullptr) {
-        throw boost::system::system_error(boost::system::errc::make_error_code(boost::system::errc::invalid_argument),
-                                          "Couldn't lock: the lock file object has no path");
+        f.names_path = false;
+        f.detail = "the lock file object has no path";
+        emit_error(boost::system::errc::make_error_code(boost::system::errc::invalid_argument), path, f, ec);
+        return false;
     }
     if (s->held && s->owner != current_pid()) {
         error_code forgotten;
-        release(*s, false, forgotten);  // a forked child's copy of the parent's lock
+        unlock_object(*s, false, forgotten);  // a forked child's copy of the parent's lock
     }
     if (s->held) {
-        throw boost::system::system_error(
-            boost::system::errc::make_error_code(boost::system::errc::resource_deadlock_would_occur),
-            "Couldn't lock '" + path + "' (this object holds it already)");
+        f.detail = "this object holds it already";
+        emit_error(boost::system::errc::make_error_code(boost::system::errc::resource_deadlock_would_occur), path, f, ec);
+        return false;
     }
-    error_code ec;
-    failure_context ctx;
-    if (acquisition(*s, path, deadline, report, ec, ctx).run()) return true;
-    if (ec == error::locked) return false;
-    throw_failure(path, ec, ctx);
+    f.step = "open lock file";
+    error_code failed;
+    if (acquisition(*s, path, until, report, failed, f).run()) return true;
+    if (failed != error::locked) emit_error(failed, path, f, ec);
+    return false;
+}
+
+// read_contents(), both forms.
+std::string read_object(const lock_state* s, bool locked, const std::string& path, std::size_t max_bytes,
+                        error_code* ec)
+{
+    if (ec != nullptr) ec->clear();
+    failure f;
+    f.step = "read lock file";
+    if (!locked) {
+        f.detail = "no lock is held";
+        emit_error(boost::system::errc::make_error_code(boost::system::errc::bad_file_descriptor), path, f, ec);
+        return std::string();
+    }
+    std::string out(max_bytes, '\0');
+    error_code failed;
+    out.resize(read_at(s->fd, &out[0], max_bytes, 0, failed));
+    if (!failed) return out;
+    emit_error(failed, path, f, ec);
+    return std::string();
 }
 
 } // namespace
@@ -485,26 +484,23 @@ SimpleLockFile::SimpleLockFile(std::string path, const std::string* template_tex
                                error_code* ec)
     : path_(std::move(path)), state_(std::make_unique<lock_state>())
 {
-    error_code local;
-    error_code& out = ec != nullptr ? *ec : local;
-    out.clear();
-    failure_context ctx;
+    if (ec != nullptr) ec->clear();
+    failure f;
     state_->opts = opts;
     if (template_text != nullptr) {
         content_template tmpl;
-        if (!tmpl.parse(*template_text, ctx.detail)) {
-            out = make_error_code(error::invalid_template);
-            if (ec == nullptr) {
-                throw boost::system::system_error(out, "Couldn't use content template '" + *template_text +
-                                                           "' for lock file '" + path_ + "' (" + ctx.detail + ")");
-            }
+        if (!tmpl.parse(*template_text, f.detail)) {
+            f.step = "use content template";
+            f.template_text = template_text;
+            emit_error(make_error_code(error::invalid_template), path_, f, ec);
             return;
         }
         state_->tmpl = std::move(tmpl);
     }
     if (defer) return;
-    if (!acquisition(*state_, path_, deadline_after(opts.wait), busy_report::error, out, ctx).run() && ec == nullptr)
-        throw_failure(path_, out, ctx);
+    error_code failed;
+    if (!acquisition(*state_, path_, deadline::after(opts.wait), busy_report::error, failed, f).run())
+        emit_error(failed, path_, f, ec);
 }
 
 SimpleLockFile::SimpleLockFile(SimpleLockFile&& other) noexcept = default;
@@ -521,24 +517,39 @@ SimpleLockFile& SimpleLockFile::operator=(SimpleLockFile&& other) noexcept
 
 SimpleLockFile::~SimpleLockFile() { close(); }
 
-void SimpleLockFile::lock() { (void)lock_object(state_.get(), path_, no_deadline, busy_report::error); }
+void SimpleLockFile::lock()
+{
+    (void)lock_object(state_.get(), path_, deadline::forever(), busy_report::error, nullptr);
+}
 
-bool SimpleLockFile::try_lock() { return lock_object(state_.get(), path_, one_attempt, busy_report::debug); }
+void SimpleLockFile::lock(error_code& ec)
+{
+    (void)lock_object(state_.get(), path_, deadline::forever(), busy_report::error, &ec);
+}
 
-bool SimpleLockFile::try_lock_until_steady(steady::time_point deadline)
+bool SimpleLockFile::try_lock()
+{
+    return lock_object(state_.get(), path_, deadline::one_attempt(), busy_report::debug, nullptr);
+}
+
+bool SimpleLockFile::try_lock(error_code& ec)
+{
+    return lock_object(state_.get(), path_, deadline::one_attempt(), busy_report::debug, &ec);
+}
+
+bool SimpleLockFile::try_lock_before(const deadline& until, error_code* ec)
 {
     // A deadline already past still gets its one attempt.
-    const bool past = deadline != no_deadline && deadline <= steady::now();
-    return lock_object(state_.get(), path_, past ? one_attempt : deadline, busy_report::error);
+    return lock_object(state_.get(), path_, until.passed() ? deadline::one_attempt() : until, busy_report::error, ec);
 }
 
 namespace {
 
-void release_or_log(lock_state* s, const std::string& path, bool keep_open) noexcept
+void unlock_object_or_log(lock_state* s, const std::string& path, bool keep_open) noexcept
 {
     if (s == nullptr) return;
     error_code ec;
-    release(*s, keep_open, ec);
+    unlock_object(*s, keep_open, ec);
     if (ec) {
         try {
             log_clear_failed(path, ec);
@@ -549,14 +560,14 @@ void release_or_log(lock_state* s, const std::string& path, bool keep_open) noex
 
 } // namespace
 
-void SimpleLockFile::unlock() noexcept { release_or_log(state_.get(), path_, true); }
+void SimpleLockFile::unlock() noexcept { unlock_object_or_log(state_.get(), path_, true); }
 
-void SimpleLockFile::close() noexcept { release_or_log(state_.get(), path_, false); }
+void SimpleLockFile::close() noexcept { unlock_object_or_log(state_.get(), path_, false); }
 
 void SimpleLockFile::close(error_code& ec) noexcept
 {
     ec.clear();
-    if (state_) release(*state_, false, ec);
+    if (state_) unlock_object(*state_, false, ec);
 }
 
 // A forked child's copy of the parent's lock is not the child's.
@@ -568,15 +579,12 @@ const std::string& SimpleLockFile::path() const noexcept { return path_; }
 
 std::string SimpleLockFile::read_contents(std::size_t max_bytes) const
 {
-    if (!is_locked()) {
-        throw boost::system::system_error(boost::system::errc::make_error_code(boost::system::errc::bad_file_descriptor),
-                                          "Couldn't read lock file '" + path_ + "' (no lock is held)");
-    }
-    std::string out(max_bytes, '\0');
-    error_code ec;
-    out.resize(read_at(state_->fd, &out[0], max_bytes, 0, ec));
-    if (ec) throw boost::system::system_error(ec, "Couldn't read lock file '" + path_ + "'");
-    return out;
+    return read_object(state_.get(), is_locked(), path_, max_bytes, nullptr);
+}
+
+std::string SimpleLockFile::read_contents(std::size_t max_bytes, error_code& ec) const
+{
+    return read_object(state_.get(), is_locked(), path_, max_bytes, &ec);
 }
 
 LockFile::LockFile(std::string path, const std::string& content_template, const options& opts)

@@ -27,7 +27,7 @@ struct lock_state {
     bool shared = false;
     handle fd = invalid_handle;  // our descriptor: both locks, the record's reads and writes
     file_id id;                  // the registry's key
-    os_lock lock;                // both kernel lock families
+    kernel_lock lock;            // both kernel lock families
     long long owner = 0;         // the pid that opened fd; a forked child's copy only closes
     std::uint64_t fork_epoch = 0; // fork_epoch() before fd was opened
     std::size_t record_size = 0; // bytes of our record (LockFile), blanked on close

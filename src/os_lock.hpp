@@ -1,8 +1,12 @@
 // Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
-// The platform seam: opening the lock file and the kernel locks on it. Nothing here knows about
-// records, the registry or logging.
+// The platform seam (the OS layer: this file, posix/os_lock.cpp and windows/os_lock.cpp): opening
+// the lock file, and kernel_lock, the kernel locks on it. Nothing here knows about records, the
+// registry or logging. Its functions that undo a kernel lock are called unlock_*; the registry's
+// counterpart is registry::leave, and the lock object's unlock_object (lock_file.cpp).
 #ifndef ZC_LOCKFILE_SRC_OS_LOCK_HPP
 #define ZC_LOCKFILE_SRC_OS_LOCK_HPP
+
+#include <zc/lockfile/deadline.hpp>
 
 #include <boost/system/error_code.hpp>
 #if !defined(_WIN32)
@@ -102,13 +106,19 @@ constexpr std::chrono::microseconds max_poll_interval{3000};
 constexpr std::chrono::microseconds min_poll_interval{50};
 
 // A timed wait's pause between two attempts: sleeps for the current back-off (never past the
-// deadline) and doubles it up to max_poll_interval; false when the deadline has passed.
-inline bool back_off(std::chrono::microseconds& interval, std::chrono::steady_clock::time_point deadline)
+// deadline) and doubles it up to max_poll_interval; false when the deadline has passed (at once
+// for one attempt).
+inline bool back_off(std::chrono::microseconds& interval, const deadline& until)
 {
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) return false;
-    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now) + std::chrono::microseconds(1);
-    std::this_thread::sleep_for(std::min(interval, left));
+    auto pause = interval;
+    if (!until.is_forever()) {
+        if (until.is_one_attempt()) return false;
+        const auto now = deadline::clock::now();
+        if (now >= until.when()) return false;
+        pause = std::min(pause, std::chrono::duration_cast<std::chrono::microseconds>(until.when() - now) +
+                                    std::chrono::microseconds(1));
+    }
+    std::this_thread::sleep_for(pause);
     interval = std::min(interval * 2, max_poll_interval);
     return true;
 }
@@ -117,12 +127,11 @@ inline bool back_off(std::chrono::microseconds& interval, std::chrono::steady_cl
 // busy once the deadline has passed. interval carries the back-off from one wait of an
 // acquisition to the next.
 template <class Attempt>
-lock_result attempt_until(std::chrono::steady_clock::time_point deadline, std::chrono::microseconds& interval,
-                          Attempt try_once)
+lock_result attempt_until(const deadline& until, std::chrono::microseconds& interval, Attempt try_once)
 {
     for (;;) {
         const lock_result r = try_once();
-        if (r != lock_result::busy || !back_off(interval, deadline)) return r;
+        if (r != lock_result::busy || !back_off(interval, until)) return r;
     }
 }
 
@@ -140,25 +149,23 @@ lock_result attempt_until(std::chrono::steady_clock::time_point deadline, std::c
 // The file_lock is given our own descriptor instead of opening the file again by name: it is then
 // the same file by construction (no rename race, no /proc needed), close-on-exec like ours, and a
 // cycle saves an open, an fstat and an fcntl.
-class os_lock {
+class kernel_lock {
 public:
-    os_lock() noexcept = default;
-    os_lock(const os_lock&) = delete;
-    os_lock& operator=(const os_lock&) = delete;
-    ~os_lock() { disown(); }
+    kernel_lock() noexcept = default;
+    kernel_lock(const kernel_lock&) = delete;
+    kernel_lock& operator=(const kernel_lock&) = delete;
+    ~kernel_lock() { disown(); }
 
     // Tries both families on h once, exclusive or shared; h stays the caller's to close (see
     // disown).
     lock_result try_lock(handle h, bool shared, boost::system::error_code& ec) noexcept
     {
-        return lock_until(h, shared, std::chrono::steady_clock::time_point::min(), ec);
+        return lock_until(h, shared, deadline::one_attempt(), ec);
     }
-    // The same, waiting until the deadline. With the deadline time_point::max() it blocks in the
-    // kernel (flock, then F_SETLKW through file_lock), which costs no CPU and wakes at once;
+    // The same, waiting until the deadline. For ever, it blocks in the kernel (flock, then F_SETLKW through file_lock), which costs no CPU and wakes at once;
     // otherwise it polls without blocking, with back-off capped at max_poll_interval, since the
     // kernel's blocking calls take no timeout and the library uses no signals.
-    lock_result lock_until(handle h, bool shared, std::chrono::steady_clock::time_point deadline,
-                           boost::system::error_code& ec) noexcept;
+    lock_result lock_until(handle h, bool shared, const deadline& until, boost::system::error_code& ec) noexcept;
     // Takes the descriptor back from the file_lock without closing it: the registry closes it,
     // under its lock, after any deferred descriptors (registry.hpp says why).
     void disown() noexcept;
@@ -172,10 +179,10 @@ private:
 
 // Releases the flock held through h explicitly: a forked child may hold a copy of the descriptor,
 // which would keep it alive past the close. (The record lock goes when the descriptor is closed.)
-void release_flock(handle h) noexcept;
+void unlock_flock(handle h) noexcept;
 // Releases this process's record lock on h's file without closing h: what file_lock::unlock()
-// does, for the registry, which has the descriptor but not the os_lock that locked it.
-void release_record_lock(handle h) noexcept;
+// does, for the registry, which has the descriptor but not the kernel_lock that locked it.
+void unlock_record_lock(handle h) noexcept;
 
 // What the kernel says about who holds the file, without taking anything.
 struct kernel_holder {

@@ -115,11 +115,11 @@ void forget_if_unused(table& t, const file_id& id, const entry& e) noexcept
 
 // The last holder of e has left: close every parked descriptor, releasing the flocks of those
 // that kept theirs first. Kept descriptors stay their objects'.
-void close_parked(entry& e, bool release_flocks) noexcept
+void close_parked(entry& e, bool unlock_flocks) noexcept
 {
     for (auto it = e.slots.begin(); it != e.slots.end();) {
         if (it->state == slot_state::parked_locked || it->state == slot_state::parked) {
-            if (release_flocks && it->state == slot_state::parked_locked) release_flock(it->fd);
+            if (unlock_flocks && it->state == slot_state::parked_locked) unlock_flock(it->fd);
             close_handle(it->fd);
             it = e.slots.erase(it);
         } else {
@@ -149,16 +149,16 @@ bool conflicts(const file_id& id, bool shared, record_head* holder_head) noexcep
     return true;
 }
 
-bool wait_until_free(const file_id& id, bool shared, deadline until)
+bool wait_until_free(const file_id& id, bool shared, const deadline& until)
 {
     table& t = the_table();
     std::unique_lock<std::mutex> lock(t.mutex);
     const auto free = [&] { return !conflict(find(t, id), shared); };
-    if (until == deadline::max()) {
+    if (until.is_forever()) {
         t.released.wait(lock, free);
         return true;
     }
-    return t.released.wait_until(lock, until, free);
+    return t.released.wait_until(lock, until.when(), free);
 }
 
 handle adopt(const file_id& id, bool shared, bool& locked) noexcept
@@ -211,7 +211,7 @@ bool reserve(const file_id& id, handle h, bool shared, slot_node* node, record_h
     return true;
 }
 
-bool release(const file_id& id, handle h, bool h_locked, bool keep, bool release_flocks, std::uint64_t h_epoch) noexcept
+bool leave(const file_id& id, handle h, bool h_locked, bool keep, bool unlock_flocks, std::uint64_t h_epoch) noexcept
 {
     table& t = the_table();
     bool kept = false;
@@ -229,16 +229,16 @@ bool release(const file_id& id, handle h, bool h_locked, bool keep, bool release
             it->state = h_locked ? slot_state::parked_locked : slot_state::parked;
             return false;
         }
-        close_parked(*e, release_flocks);
+        close_parked(*e, unlock_flocks);
         if (keep) {
             if (h_locked) {
-                release_record_lock(h);
-                release_flock(h);
+                unlock_record_lock(h);
+                unlock_flock(h);
             }
             it->state = slot_state::kept;
             kept = true;
         } else {
-            if (h_locked && release_flocks && !no_fork_since(h_epoch)) release_flock(h);
+            if (h_locked && unlock_flocks && !no_fork_since(h_epoch)) unlock_flock(h);
             close_handle(h);
             e->slots.erase(it);
             forget_if_unused(t, id, *e);

@@ -35,8 +35,6 @@ namespace detail {
 
 namespace registry {
 
-using deadline = std::chrono::steady_clock::time_point;
-
 // What a descriptor listed in the registry is for.
 enum class slot_state {
     holding,        // a holder's, or an acquirer's (locked or not yet)
@@ -68,7 +66,7 @@ bool conflicts(const file_id& id, bool shared, record_head* holder_head) noexcep
 
 // Waits until a request of this mode would no longer conflict inside this process, or until the
 // deadline; true when it no longer does. Released holders wake waiters at once.
-bool wait_until_free(const file_id& id, bool shared, deadline until);
+bool wait_until_free(const file_id& id, bool shared, const deadline& until);
 
 // For a shared request when this process holds id shared: takes a parked descriptor of id as a
 // holding one, so that no new descriptor is opened. locked says whether it still holds both
@@ -87,13 +85,13 @@ bool reserve(const file_id& id, handle h, bool shared, slot_node* node, record_h
 // writer of another process take the flock and then wait for the record lock, while a shared
 // holder of this process still acquiring waits for the flock: a deadlock); returns false.
 // When h was the last holder, every parked descriptor of id is closed (after releasing its flock,
-// when release_flocks, that is, in the process that took them), and then:
+// when unlock_flocks, that is, in the process that took them), and then:
 // - with keep: h's kernel locks are undone, h stays open as the caller's kept descriptor, and
 //   the result is true;
 // - otherwise h is closed and the result is false. Its flock is released first unless no fork
 //   can have copied h since fork_epoch() read h_epoch before h was opened: then closing it
 //   releases the flock. That is judged under the registry's lock, which fork() waits for.
-bool release(const file_id& id, handle h, bool h_locked, bool keep, bool release_flocks,
+bool leave(const file_id& id, handle h, bool h_locked, bool keep, bool unlock_flocks,
              std::uint64_t h_epoch = 1) noexcept;
 
 // Closes h, kept by its object's unlock(), or parks it while this process holds id.

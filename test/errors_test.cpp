@@ -329,3 +329,149 @@ BOOST_AUTO_TEST_CASE(inspect_reports_errors_naming_the_path)
     }
     BOOST_CHECK_THROW(zl::inspect(dir / "x", "{nope}"), boost::system::system_error);
 }
+
+// Issue 14: every failure the library throws is a lock_file_error that carries the path; the
+// error_code forms report the same failures instead; and copying the exception cannot throw.
+
+// Where Boost's own system_error copies without throwing (1.81 here), ours must too: the path and
+// the reason are shared, not copied. (Before Boost 1.78 system_error kept a std::string of its
+// own, whose copy may throw.)
+static_assert(!std::is_nothrow_copy_constructible<boost::system::system_error>::value ||
+                  (std::is_nothrow_copy_constructible<zl::lock_file_error>::value &&
+                   std::is_nothrow_copy_constructible<zl::LockError>::value),
+              "copying the exceptions may throw");
+static_assert(!std::is_nothrow_copy_assignable<boost::system::system_error>::value ||
+                  (std::is_nothrow_copy_assignable<zl::lock_file_error>::value &&
+                   std::is_nothrow_copy_assignable<zl::LockError>::value),
+              "assigning the exceptions may throw");
+static_assert(std::is_base_of<zl::lock_file_error, zl::LockError>::value &&
+                  std::is_base_of<boost::system::system_error, zl::lock_file_error>::value,
+              "LockError is a lock_file_error, which is a system_error");
+
+namespace {
+
+// f must throw a lock_file_error (not a LockError) naming `path`, whose what() starts with
+// `message` and says its reason, with the code `expected`.
+void check_thrown(const std::string& what_it_is, const std::function<void()>& f, const std::string& path,
+                  const std::string& message, const boost::system::error_code& expected)
+{
+    BOOST_TEST_CONTEXT(what_it_is)
+    {
+        try {
+            f();
+            BOOST_FAIL("no error");
+        } catch (const zl::LockError& e) {
+            BOOST_FAIL("reported as a busy lock: " << e.what());
+        } catch (const zl::lock_file_error& e) {
+            const std::string what = e.what();
+            BOOST_TEST(e.path() == path);
+            BOOST_TEST(what.rfind(message, 0) == 0, what);
+            BOOST_TEST(what.find(e.reason()) != std::string::npos, what);
+            BOOST_TEST(e.code() == expected, e.code().message());
+            const zl::lock_file_error copy = e;  // shares the path: nothing to copy that could throw
+            BOOST_TEST(&copy.path() == &e.path());
+            BOOST_TEST(std::string(copy.what()) == what);
+        } catch (const std::exception& e) {
+            BOOST_FAIL("not a lock_file_error: " << e.what());
+        }
+    }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(every_failure_throws_a_lock_file_error_with_the_path)
+{
+    temp_dir dir;
+    const std::string d = dir.path, fifo = dir / "fifo", lock_path = dir / "lock";
+    BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+    const auto eisdir = os(EISDIR);
+    check_thrown("LockFile on a directory", [&] { zl::LockFile l(d); }, d, "Couldn't open lock file '" + d + "': ", eisdir);
+    check_thrown("SimpleLockFile on a directory", [&] { zl::SimpleLockFile l(d); }, d,
+                 "Couldn't open lock file '" + d + "': ", eisdir);
+    zl::SimpleLockFile deferred(d, std::defer_lock);
+    check_thrown("lock() on a directory", [&] { deferred.lock(); }, d, "Couldn't open lock file '" + d + "': ", eisdir);
+    check_thrown("try_lock() on a directory", [&] { (void)deferred.try_lock(); }, d,
+                 "Couldn't open lock file '" + d + "': ", eisdir);
+    check_thrown("try_lock_for() on a directory", [&] { (void)deferred.try_lock_for(std::chrono::milliseconds(5)); }, d,
+                 "Couldn't open lock file '" + d + "': ", eisdir);
+    check_thrown("a FIFO", [&] { zl::LockFile l(fifo); }, fifo,
+                 "Couldn't open lock file '" + fifo + "' (found a FIFO): ", zl::error::not_a_regular_file);
+    check_thrown("an invalid template", [&] { zl::LockFile l(lock_path, "{nope}"); }, lock_path,
+                 "Couldn't use content template '{nope}' for lock file '" + lock_path + "' (", zl::error::invalid_template);
+    check_thrown("read_contents() without a lock", [&] { (void)zl::LockFile(lock_path, std::defer_lock).read_contents(); },
+                 lock_path, "Couldn't read lock file '" + lock_path + "' (no lock is held): ",
+                 boost::system::errc::make_error_code(boost::system::errc::bad_file_descriptor));
+    zl::LockFile held(lock_path);
+    check_thrown("locking a held object again", [&] { held.lock(); }, lock_path,
+                 "Couldn't lock '" + lock_path + "' (this object holds it already): ",
+                 boost::system::errc::make_error_code(boost::system::errc::resource_deadlock_would_occur));
+    check_thrown("inspect() on a directory", [&] { (void)zl::inspect(d); }, d, "Couldn't inspect lock file '" + d + "': ",
+                 zl::error::not_a_regular_file);
+    check_thrown("inspect() with an invalid template", [&] { (void)zl::inspect(lock_path, "{nope}"); }, lock_path,
+                 "Couldn't inspect lock file '" + lock_path + "' (content template '{nope}': ", zl::error::invalid_template);
+    zl::SimpleLockFile empty;
+    check_thrown("an object without a path", [&] { empty.lock(); }, "", "Couldn't lock: the lock file object has no path: ",
+                 boost::system::errc::make_error_code(boost::system::errc::invalid_argument));
+    // A busy lock is a LockError: a lock_file_error too, with the path and no reason.
+    try {
+        zl::LockFile second(lock_path);
+        BOOST_FAIL("no error");
+    } catch (const zl::lock_file_error& e) {
+        BOOST_TEST(dynamic_cast<const zl::LockError*>(&e) != nullptr);
+        BOOST_TEST(e.path() == lock_path);
+        BOOST_TEST(e.reason().empty());
+        BOOST_TEST(std::string(e.what()).rfind("Couldn't lock '" + lock_path + "': ", 0) == 0, e.what());
+        BOOST_TEST((e.code() == zl::error::locked));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(the_error_code_forms_of_lock_and_read_contents_report_instead_of_throwing)
+{
+    temp_dir dir;
+    const std::string lock_path = dir / "lock";
+    boost::system::error_code ec = zl::error::locked;  // every form clears it first
+
+    zl::SimpleLockFile on_dir(dir.path, std::defer_lock);
+    BOOST_CHECK_NO_THROW(on_dir.lock(ec));
+    BOOST_TEST(ec == os(EISDIR), ec.message());
+    BOOST_TEST(!on_dir.is_locked());
+    ec = zl::error::locked;
+    BOOST_TEST(!on_dir.try_lock(ec));
+    BOOST_TEST(ec == os(EISDIR), ec.message());
+    ec.clear();
+    BOOST_TEST(!on_dir.try_lock_for(std::chrono::milliseconds(5), ec));
+    BOOST_TEST(ec == os(EISDIR), ec.message());
+    ec.clear();
+    BOOST_TEST(!on_dir.try_lock_until(std::chrono::system_clock::now() + std::chrono::milliseconds(5), ec));
+    BOOST_TEST(ec == os(EISDIR), ec.message());
+
+    zl::LockFile l(lock_path, std::defer_lock);
+    ec = zl::error::locked;
+    BOOST_TEST(l.read_contents(10, ec).empty());
+    BOOST_TEST(ec == boost::system::errc::bad_file_descriptor, ec.message());
+    l.lock(ec);
+    BOOST_TEST(!ec, ec.message());
+    BOOST_TEST(l.is_locked());
+    ec = zl::error::locked;
+    BOOST_TEST(l.read_contents(100, ec) == " " + std::to_string(::getpid()) + "\n");
+    BOOST_TEST(!ec, ec.message());
+    l.lock(ec);  // this object holds it already
+    BOOST_TEST(ec == boost::system::errc::resource_deadlock_would_occur, ec.message());
+    BOOST_TEST(l.is_locked());
+
+    // A busy lock is no failure for try_lock: false, with ec clear.
+    zl::SimpleLockFile other(lock_path, std::defer_lock);
+    ec = zl::error::locked;
+    BOOST_TEST(!other.try_lock(ec));
+    BOOST_TEST(!ec, ec.message());
+    ec = zl::error::locked;
+    BOOST_TEST(!other.try_lock_for(std::chrono::milliseconds(5), ec));
+    BOOST_TEST(!ec, ec.message());
+
+    ec.clear();
+    (void)zl::inspect(lock_path, "{nope}", zl::options(), ec);
+    BOOST_TEST((ec == zl::error::invalid_template), ec.message());
+    zl::SimpleLockFile empty;
+    empty.lock(ec);
+    BOOST_TEST(ec == boost::system::errc::invalid_argument, ec.message());
+}

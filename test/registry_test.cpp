@@ -41,7 +41,7 @@ BOOST_AUTO_TEST_CASE(a_second_descriptor_of_a_held_file_is_closed_only_after_rel
     holder_node.allocate();
     second_node.allocate();
     BOOST_REQUIRE(zd::registry::reserve(holder.facts.id, holder.fd, false, &holder_node, nullptr));
-    zd::os_lock lock;
+    zd::kernel_lock lock;
     boost::system::error_code ec;
     BOOST_REQUIRE((lock.try_lock(holder.fd, false, ec) == zd::lock_result::acquired));
 
@@ -59,7 +59,7 @@ BOOST_AUTO_TEST_CASE(a_second_descriptor_of_a_held_file_is_closed_only_after_rel
     BOOST_TEST(probe_flock(path) == probe_busy);
 
     lock.disown();
-    BOOST_TEST(!zd::registry::release(holder.facts.id, holder.fd, true, false, true));
+    BOOST_TEST(!zd::registry::leave(holder.facts.id, holder.fd, true, false, true));
     BOOST_TEST(!is_open(second.fd));                // closed with the holder's descriptors
     BOOST_TEST(!is_open(holder.fd));
     BOOST_TEST(zd::registry::empty());
@@ -87,8 +87,8 @@ BOOST_AUTO_TEST_CASE(registry_counts_what_is_held)
     BOOST_REQUIRE(zd::registry::reserve(a.facts.id, a.fd, false, &na, nullptr));
     BOOST_REQUIRE(zd::registry::reserve(b.facts.id, b.fd, false, &nb, nullptr));
     BOOST_TEST(zd::registry::size() == 2u);
-    zd::registry::release(a.facts.id, a.fd, false, false, true);
-    zd::registry::release(b.facts.id, b.fd, false, false, true);
+    zd::registry::leave(a.facts.id, a.fd, false, false, true);
+    zd::registry::leave(b.facts.id, b.fd, false, false, true);
     BOOST_TEST(zd::registry::empty());
 }
 
@@ -102,13 +102,13 @@ BOOST_AUTO_TEST_CASE(a_kept_descriptor_leaves_the_registry_without_holders)
     na.allocate();
     BOOST_REQUIRE(zd::registry::reserve(a.facts.id, a.fd, false, &na, nullptr));
     BOOST_TEST(!zd::registry::empty());
-    BOOST_TEST(zd::registry::release(a.facts.id, a.fd, false, true, true));  // kept
+    BOOST_TEST(zd::registry::leave(a.facts.id, a.fd, false, true, true));  // kept
     BOOST_TEST(is_open(a.fd));
     BOOST_TEST(zd::registry::size() == 1u);
     BOOST_TEST(zd::registry::empty());
     BOOST_REQUIRE(zd::registry::reserve(a.facts.id, a.fd, true, nullptr, nullptr));  // locked again
     BOOST_TEST(!zd::registry::empty());
-    BOOST_TEST(zd::registry::release(a.facts.id, a.fd, false, true, true));
+    BOOST_TEST(zd::registry::leave(a.facts.id, a.fd, false, true, true));
     zd::registry::close_kept(a.facts.id, a.fd);
     BOOST_TEST(!is_open(a.fd));
     BOOST_TEST(zd::registry::size() == 0u);
@@ -141,7 +141,7 @@ BOOST_AUTO_TEST_CASE(os_lock_refuses_when_either_family_is_held_elsewhere)
             BOOST_REQUIRE(::read(ready[0], &c, 1) == 1);
             BOOST_REQUIRE(c == 'y');
             opened f(path);
-            zd::os_lock lock;
+            zd::kernel_lock lock;
             boost::system::error_code ec;
             BOOST_TEST((lock.try_lock(f.fd, false, ec) == zd::lock_result::busy));
             BOOST_TEST(!ec);

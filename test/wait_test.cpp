@@ -319,3 +319,75 @@ BOOST_AUTO_TEST_CASE(deadlines_past_by_any_amount_make_one_attempt)
         }
     }
 }
+
+// Issue 14: one deadline type, one threshold. Every timeout and time point of the public API (and
+// options::wait, and the command's --wait through to_wait) becomes a detail::deadline: one attempt,
+// until a steady-clock time, or for ever.
+
+static_assert(zl::to_wait(0s) == 0ns && zl::to_wait(-1ns) == 0ns && zl::to_wait(1ns) == 1ns, "to_wait: small");
+static_assert(zl::to_wait(std::chrono::hours::max()) == zl::wait_forever && zl::to_wait(zl::wait_forever) == zl::wait_forever,
+              "to_wait: huge");
+
+BOOST_AUTO_TEST_CASE(to_wait_holds_the_one_threshold)
+{
+    using dseconds = std::chrono::duration<double>;
+    BOOST_TEST(zl::to_wait(dseconds(std::numeric_limits<double>::quiet_NaN())).count() == 0);
+    BOOST_TEST(zl::to_wait(dseconds(-std::numeric_limits<double>::infinity())).count() == 0);
+    BOOST_TEST((zl::to_wait(dseconds(std::numeric_limits<double>::infinity())) == zl::wait_forever));
+    BOOST_TEST(zl::to_wait(dseconds(1.5e-9)).count() == 2);  // rounded up: never less than asked for
+    BOOST_TEST(zl::to_wait(dseconds(0.25)).count() == 250000000);
+    BOOST_TEST((zl::to_wait(1h) == std::chrono::nanoseconds(3600000000000LL)));
+    // A century or more is for ever: what the command's --wait 1e12 meant, without overflowing.
+    BOOST_TEST((zl::to_wait(dseconds(3.1e9)) == std::chrono::nanoseconds(3100000000000000000LL)));
+    BOOST_TEST((zl::to_wait(dseconds(3.2e9)) == zl::wait_forever));
+    BOOST_TEST((zl::to_wait(dseconds(1e12)) == zl::wait_forever));
+    BOOST_TEST((zl::to_wait(std::chrono::seconds::max()) == zl::wait_forever));
+    using years = std::chrono::duration<long long, std::ratio<86400 * 365>>;
+    BOOST_TEST((zl::to_wait(years(102)) == zl::wait_forever));
+    BOOST_TEST((zl::to_wait(years(100)) == std::chrono::ceil<std::chrono::nanoseconds>(years(100))));
+}
+
+BOOST_AUTO_TEST_CASE(deadline_conversions)
+{
+    using zl::detail::deadline;
+    using steady = std::chrono::steady_clock;
+    using system = std::chrono::system_clock;
+    BOOST_TEST(deadline().is_one_attempt());
+    BOOST_TEST(deadline::one_attempt().passed());
+    BOOST_TEST(!deadline::forever().passed());
+    BOOST_TEST(deadline::after(0s).is_one_attempt());
+    BOOST_TEST(deadline::after(-1ns).is_one_attempt());
+    BOOST_TEST(deadline::after(std::chrono::nanoseconds::min()).is_one_attempt());
+    BOOST_TEST(deadline::after(zl::wait_forever).is_forever());
+    BOOST_TEST(deadline::after(std::chrono::hours::max()).is_forever());
+    BOOST_TEST(deadline::after(std::chrono::seconds(3200000000LL)).is_forever());
+    BOOST_TEST(deadline::after(std::chrono::duration<double>(1e300)).is_forever());
+
+    const auto before = steady::now();
+    const deadline hour = deadline::after(1h);
+    const auto after = steady::now();
+    BOOST_TEST(!hour.is_one_attempt());
+    BOOST_TEST(!hour.is_forever());
+    BOOST_TEST(!hour.passed());
+    BOOST_TEST((hour.when() >= before + 1h && hour.when() <= after + 1h));
+
+    // Time points: past ones (however far, on any clock) make one attempt; far ones wait for ever.
+    BOOST_TEST(deadline::at(steady::now() - 1h).is_one_attempt());
+    BOOST_TEST(deadline::at(steady::time_point::min()).is_one_attempt());
+    BOOST_TEST(deadline::at(system::now() - 1h).is_one_attempt());
+    BOOST_TEST(deadline::at(system::time_point::min()).is_one_attempt());
+    BOOST_TEST(deadline::at(std::chrono::time_point<system, std::chrono::hours>::min()).is_one_attempt());
+    BOOST_TEST(deadline::at(steady::time_point::max()).is_forever());
+    BOOST_TEST(deadline::at(system::time_point::max()).is_forever());
+    // Another clock's time point becomes a steady-clock one, once.
+    const auto s0 = steady::now();
+    const deadline by_system = deadline::at(system::now() + 1h);
+    const auto s1 = steady::now();
+    BOOST_TEST(!by_system.is_one_attempt());
+    BOOST_TEST(!by_system.is_forever());
+    BOOST_TEST((by_system.when() > s0 + 1h - 1s && by_system.when() <= s1 + 1h + 1s));
+    // A steady time point is kept as it is.
+    const auto t = steady::now() + 1h;
+    BOOST_TEST((deadline::at(t).when() == t));
+    BOOST_TEST(deadline::until(steady::now() - 1ns).passed());
+}

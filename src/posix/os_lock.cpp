@@ -292,11 +292,10 @@ lock_result record_lock_once(boost::interprocess::file_lock& l, bool shared, boo
 
 } // namespace
 
-lock_result os_lock::lock_until(handle h, bool shared, std::chrono::steady_clock::time_point deadline,
-                                boost::system::error_code& ec) noexcept
+lock_result kernel_lock::lock_until(handle h, bool shared, const deadline& until, boost::system::error_code& ec) noexcept
 {
     ec.clear();
-    const bool forever = deadline == std::chrono::steady_clock::time_point::max();
+    const bool forever = until.is_forever();
     auto interval = min_poll_interval;
     // 1. flock, owned by our open file description, where the families are separate.
     families_failure why;
@@ -306,31 +305,31 @@ lock_result os_lock::lock_until(handle h, bool shared, std::chrono::steady_clock
         return lock_result::failed;
     }
     if (families == lock_families::separate) {
-        const lock_result r = attempt_until(deadline, interval, [&] { return flock_once(h, shared, forever, ec); });
+        const lock_result r = attempt_until(until, interval, [&] { return flock_once(h, shared, forever, ec); });
         if (r != lock_result::acquired) return r;
     }
     // 2. The POSIX record lock, through boost::interprocess::file_lock working on our descriptor.
     // The flock is kept while waiting for it, as a blocking waiter would.
     file_lock_handle(record_lock_) = h;
     const lock_result r =
-        attempt_until(deadline, interval, [&] { return record_lock_once(record_lock_, shared, forever, ec); });
+        attempt_until(until, interval, [&] { return record_lock_once(record_lock_, shared, forever, ec); });
     if (r != lock_result::acquired) {
         disown();
-        release_flock(h);
+        unlock_flock(h);
     }
     return r;
 }
 
-void release_flock(handle h) noexcept
+void unlock_flock(handle h) noexcept
 {
     // Where that cannot be told, released anyway: an unlock of a flock not held does nothing.
     families_failure why;
     if (families_of_descriptor(h, why) != lock_families::interact) ::flock(h, LOCK_UN);
 }
 
-void release_record_lock(handle h) noexcept { (void)boost::interprocess::ipcdetail::release_file_lock(h); }
+void unlock_record_lock(handle h) noexcept { (void)boost::interprocess::ipcdetail::release_file_lock(h); }
 
-void os_lock::disown() noexcept { file_lock_handle(record_lock_) = boost::interprocess::ipcdetail::invalid_file(); }
+void kernel_lock::disown() noexcept { file_lock_handle(record_lock_) = boost::interprocess::ipcdetail::invalid_file(); }
 
 #if defined(__linux__)
 namespace {

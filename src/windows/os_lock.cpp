@@ -253,24 +253,23 @@ lock_result lock_byte_zero(handle h, bool shared, bool wait, boost::system::erro
 
 } // namespace
 
-lock_result os_lock::lock_until(handle h, bool shared, std::chrono::steady_clock::time_point deadline,
-                                boost::system::error_code& ec) noexcept
+lock_result kernel_lock::lock_until(handle h, bool shared, const deadline& until, boost::system::error_code& ec) noexcept
 {
     ec.clear();
     // Waiting for ever blocks in LockFileEx (the handle is synchronous); a deadline polls, as on
     // POSIX, since LockFileEx takes no timeout.
-    const bool forever = deadline == std::chrono::steady_clock::time_point::max();
+    const bool forever = until.is_forever();
     auto interval = min_poll_interval;
-    return attempt_until(deadline, interval, [&] { return lock_byte_zero(h, shared, forever, ec); });
+    return attempt_until(until, interval, [&] { return lock_byte_zero(h, shared, forever, ec); });
 }
 
 // The lock is the handle's: nothing to take back.
-void os_lock::disown() noexcept {}
+void kernel_lock::disown() noexcept {}
 
 // There is no second lock family on Windows: the byte-range lock is all.
-void release_flock(handle) noexcept {}
+void unlock_flock(handle) noexcept {}
 
-void release_record_lock(handle h) noexcept
+void unlock_record_lock(handle h) noexcept
 {
     OVERLAPPED ov = at_offset(0);
     ::UnlockFileEx(native(h), 0, 1, 0, &ov);

@@ -56,8 +56,7 @@ bool parse_seconds(const std::string& text, std::chrono::nanoseconds& out)
     errno = 0;
     const double seconds = std::strtod(text.c_str(), &end);
     if (errno != 0 || *end != '\0' || !std::isfinite(seconds) || seconds < 0) return false;
-    out = seconds >= 3.0e9 ? zc::lockfile::wait_forever
-                           : std::chrono::nanoseconds(static_cast<long long>(std::ceil(seconds * 1e9)));
+    out = zc::lockfile::to_wait(std::chrono::duration<double>(seconds));
     return true;
 }
 

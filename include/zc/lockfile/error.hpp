@@ -7,6 +7,7 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -35,20 +36,39 @@ inline boost::system::error_code make_error_code(error e) noexcept
 // end::errors[]
 
 // tag::lock_error[]
-// Thrown when the lock is held by somebody else. what() contains "Couldn't lock '<path>'",
-// with the path as the caller gave it; code() == error::locked.
-class BOOST_SYMBOL_VISIBLE LockError : public boost::system::system_error {
+// Every failure the library throws (but std::bad_alloc): a system_error that carries the path as
+// the caller gave it, and the reason beyond code() when there is one ("found a FIFO", a content
+// template's fault, "no lock is held"; empty otherwise). Copying it cannot throw (Boost's
+// error-handling guidelines): the path and the reason are shared, behind a pointer to const, as
+// boost::filesystem::filesystem_error keeps its paths.
+class BOOST_SYMBOL_VISIBLE lock_file_error : public boost::system::system_error {
 public:
-    explicit LockError(std::string path)
-        : boost::system::system_error(make_error_code(error::locked), "Couldn't lock '" + path + "'"),
-          path_(std::move(path))
+    lock_file_error(const boost::system::error_code& ec, const std::string& what_arg, const std::string& path,
+                    std::string reason = std::string())
+        : boost::system::system_error(ec, what_arg),
+          data_(std::make_shared<const data>(data{path, std::move(reason)}))
     {
     }
 
-    const std::string& path() const noexcept { return path_; }
+    const std::string& path() const noexcept { return data_->path; }
+    const std::string& reason() const noexcept { return data_->reason; }
 
 private:
-    std::string path_;
+    struct data {
+        std::string path;
+        std::string reason;
+    };
+    std::shared_ptr<const data> data_;
+};
+
+// Thrown when the lock is held by somebody else. what() contains "Couldn't lock '<path>'",
+// with the path as the caller gave it; code() == error::locked.
+class BOOST_SYMBOL_VISIBLE LockError : public lock_file_error {
+public:
+    explicit LockError(std::string path)
+        : lock_file_error(make_error_code(error::locked), "Couldn't lock '" + path + "'", path)
+    {
+    }
 };
 // end::lock_error[]
 

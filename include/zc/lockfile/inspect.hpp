@@ -43,7 +43,7 @@ struct lock_info {
 
 // Tells what is known about the lock file at path without taking the lock, not even for an
 // instant, and without weakening a lock this process holds on it. The record is matched against
-// content_template (the writer's template). Throws boost::system::system_error naming the path
+// content_template (the writer's template). Throws lock_file_error naming the path
 // when the path cannot be examined (a missing file is not an error: exists is false); the
 // error_code form reports that in ec and throws only std::bad_alloc.
 ZC_LOCKFILE_DECL lock_info inspect(const std::string& path, const std::string& content_template = "{pid}",

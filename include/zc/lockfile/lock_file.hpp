@@ -3,6 +3,7 @@
 #define ZC_LOCKFILE_LOCK_FILE_HPP
 
 #include <zc/lockfile/config.hpp>
+#include <zc/lockfile/deadline.hpp>
 #include <zc/lockfile/error.hpp>
 
 #include <boost/system/error_code.hpp>
@@ -21,16 +22,14 @@ struct lock_state;
 }
 
 // tag::options[]
-// options::wait value meaning "as long as it takes".
-constexpr std::chrono::nanoseconds wait_forever = std::chrono::nanoseconds::max();
-
 // How a lock file is opened and locked. The defaults are the seed's behaviour and the safe ones.
 struct options {
     // Follow a symbolic link at the final component of the path. Off by default: a link planted
     // in a shared directory must not make a LockFile write to (and truncate) the link's target.
     bool follow_symlinks = false;
     // How long the constructors wait for a busy lock: zero (the default) means exactly one
-    // attempt; wait_forever means as long as it takes. Deadlines use std::chrono::steady_clock.
+    // attempt; wait_forever (or a century or more) means as long as it takes; to_wait() converts
+    // any duration. Deadlines use std::chrono::steady_clock.
     std::chrono::nanoseconds wait{0};
     // A shared (reader) lock: many shared holders at once, none while an exclusive holder has it.
     // A shared holder writes no record.
@@ -68,28 +67,32 @@ public:
 
     // Lockable. lock() waits as long as it takes; try_lock() makes one attempt and returns false
     // when the lock is busy; try_lock_for/until wait up to a steady-clock deadline. They throw
-    // boost::system::system_error (naming the path) for every failure but a busy lock.
+    // lock_file_error (naming the path) for every failure but a busy lock. The error_code forms
+    // report in ec what those throw (a busy lock is no failure: false, with ec clear), and throw
+    // only std::bad_alloc.
     void lock();
+    void lock(boost::system::error_code& ec);
     [[nodiscard]] bool try_lock();
+    [[nodiscard]] bool try_lock(boost::system::error_code& ec);
     template <class Rep, class Period>
     [[nodiscard]] bool try_lock_for(const std::chrono::duration<Rep, Period>& timeout)
     {
-        // Compared in floating point, which cannot overflow: no time left means one attempt, and a
-        // timeout of a century or more (or an infinite one) means for ever.
-        const double seconds = std::chrono::duration<double>(timeout).count();
-        if (!(seconds > 0)) return try_lock_until_steady(std::chrono::steady_clock::time_point::min());
-        if (seconds >= 3.2e9) return try_lock_until_steady(std::chrono::steady_clock::time_point::max());
-        return try_lock_until_steady(std::chrono::steady_clock::now() +
-                                     std::chrono::ceil<std::chrono::steady_clock::duration>(timeout));
+        return try_lock_before(detail::deadline::after(timeout), nullptr);
+    }
+    template <class Rep, class Period>
+    [[nodiscard]] bool try_lock_for(const std::chrono::duration<Rep, Period>& timeout, boost::system::error_code& ec)
+    {
+        return try_lock_before(detail::deadline::after(timeout), &ec);
     }
     template <class Clock, class Duration>
     [[nodiscard]] bool try_lock_until(const std::chrono::time_point<Clock, Duration>& when)
     {
-        // Another clock's time point becomes a steady-clock deadline once, here. A time point
-        // already past (however far: when - now would overflow) gets its one attempt.
-        const auto now = Clock::now();
-        if (when <= now) return try_lock_until_steady(std::chrono::steady_clock::time_point::min());
-        return try_lock_for(when - now);
+        return try_lock_before(detail::deadline::at(when), nullptr);
+    }
+    template <class Clock, class Duration>
+    [[nodiscard]] bool try_lock_until(const std::chrono::time_point<Clock, Duration>& when, boost::system::error_code& ec)
+    {
+        return try_lock_before(detail::deadline::at(when), &ec);
     }
     // Releases the lock as close() does, but keeps the file open, so that locking this object
     // again skips the open (about a third of an acquisition's cost). The next lock still checks
@@ -109,9 +112,11 @@ public:
     const std::string& path() const noexcept;
 
     // Up to max_bytes of the file's contents from offset 0, read through the descriptor the lock
-    // already holds. Throws boost::system::system_error (naming the path) on a read error, and
-    // when no lock is held.
+    // already holds. Throws lock_file_error (naming the path) on a read error, and when no lock
+    // is held. The error_code form reports those in ec (and returns an empty string) instead; it
+    // throws only std::bad_alloc.
     std::string read_contents(std::size_t max_bytes = 4096) const;
+    std::string read_contents(std::size_t max_bytes, boost::system::error_code& ec) const;
 // end::simple_lock_file[]
 
 protected:
@@ -119,7 +124,7 @@ protected:
                    boost::system::error_code* ec);
 
 private:
-    bool try_lock_until_steady(std::chrono::steady_clock::time_point deadline);
+    bool try_lock_before(const detail::deadline& until, boost::system::error_code* ec);
 
     std::string path_;
     std::unique_ptr<detail::lock_state> state_;
