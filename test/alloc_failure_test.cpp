@@ -23,6 +23,7 @@
 #define BOOST_TEST_MODULE alloc_failure
 #include <boost/test/unit_test.hpp>
 
+#include "support/describe_lock_info.hpp"
 #include "support/fixture.hpp"
 #include "support/forked_child.hpp"
 #include "support/process.hpp"
@@ -252,19 +253,6 @@ std::string own_kernel_locks(const std::string& path)
     return out;
 }
 
-const char* family_name(zl::lock_family f)
-{
-    switch (f) {
-    case zl::lock_family::none: return "none";
-    case zl::lock_family::flock: return "flock";
-    case zl::lock_family::posix: return "posix";
-    case zl::lock_family::ofd: return "ofd";
-    case zl::lock_family::this_process: return "this_process";
-    case zl::lock_family::byte_range: return "byte_range";
-    }
-    return "?";
-}
-
 std::string printable(const std::string& bytes)
 {
     std::string out = "\"";
@@ -476,8 +464,7 @@ std::string left_behind(const mode& m, run_result& r, const std::string& path, s
     const bool as_expected = m.held() ? info.locked && info.holder_pid == other && info.family != zl::lock_family::this_process
                                       : !info.locked;
     if (!as_expected)
-        wrong.push_back("inspect says locked=" + std::to_string(info.locked) + " family=" + family_name(info.family) +
-                        " holder_pid=" + std::to_string(info.holder_pid));
+        wrong.push_back("inspect says " + describe(info));
     const std::string bytes = read_file(path);
     if (r.what != outcome::acquired && bytes != bytes_before) wrong.push_back("file " + printable(bytes_before) + " -> " + printable(bytes));
     // A fresh acquisition, unarmed: it must succeed, or be refused only because the other holds it.

@@ -12,6 +12,7 @@
 #define BOOST_TEST_MODULE fork
 #include <boost/test/unit_test.hpp>
 
+#include "support/describe_lock_info.hpp"
 #include "support/fixture.hpp"
 #include "support/forked_child.hpp"
 #include "support/log_capture.hpp"
@@ -215,25 +216,6 @@ public:
 private:
     std::string wrong_;
 };
-
-const char* name_of(zl::lock_family f)
-{
-    switch (f) {
-    case zl::lock_family::none: return "none";
-    case zl::lock_family::flock: return "flock";
-    case zl::lock_family::posix: return "posix";
-    case zl::lock_family::ofd: return "ofd";
-    case zl::lock_family::this_process: return "this_process";
-    case zl::lock_family::byte_range: return "byte_range";
-    }
-    return "?";
-}
-
-std::string describe(const zl::lock_info& info)
-{
-    return "locked=" + std::to_string(info.locked) + " family=" + name_of(info.family) +
-           " holder_pid=" + std::to_string(info.holder_pid);
-}
 
 // In the child: another process (the parent, or a peer) holds the file, in shared mode when
 // holder_shared. inspect names it, and this process is refused an exclusive lock (try_lock() and
