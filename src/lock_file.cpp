@@ -56,11 +56,11 @@ public:
         set(source::kept, fd, id, epoch);
     }
     // A parked descriptor adopted from the registry: listed as holding, perhaps already locked.
-    void take_adopted(handle fd, const file_id& id, bool locked) noexcept
+    void take_adopted(handle fd, const file_id& id, bool already_locked) noexcept
     {
         set(source::adopted, fd, id, 1);  // an odd epoch: it may have been copied by a fork
         listed = true;
-        this->locked = locked;
+        locked = already_locked;
     }
     // Allocates the storage of a new descriptor's place in the registry: before the open.
     void prepare_to_open() { node_.allocate(); }

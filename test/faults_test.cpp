@@ -4,6 +4,7 @@
 // documented), and a full disk while writing the record (no half-held lock).
 #define BOOST_TEST_MODULE faults
 #include <boost/test/unit_test.hpp>
+#include <boost/version.hpp>
 
 #include "support/fixture.hpp"
 #include "support/process.hpp"
@@ -72,8 +73,10 @@ BOOST_AUTO_TEST_CASE(a_path_that_keeps_changing_is_reported_not_locked)
     const std::string path = dir / "lock";
     child_process holder = shimmed_holder(path, "replace", 1000);
     const std::string line = holder.read_line();
-    BOOST_TEST(line == "error Couldn't lock '" + path +
-                           "': the path no longer names the file that was locked [zc.lockfile:6]");
+    // Boost.System's system_error::what() ends with " [category:value]" since Boost 1.78; 1.74's
+    // ends with the message (README, "Boost versions").
+    const std::string code = BOOST_VERSION >= 107800 ? " [zc.lockfile:6]" : "";
+    BOOST_TEST(line == "error Couldn't lock '" + path + "': the path no longer names the file that was locked" + code);
     BOOST_TEST(holder.exit_code() == 4);
     BOOST_TEST(probe_flock(path) == probe_acquired);
     BOOST_TEST(probe_fcntl(path) == probe_acquired);

@@ -98,7 +98,9 @@ struct failure {
 // This program's open: with proc_self_missing, /proc/self/mountinfo is not there, as for a
 // process outside the pid namespace of the /proc it sees (a mount-only nsenter).
 std::atomic<bool> proc_self_missing{false};
-extern "C" int open(const char* path, int flags, ...) noexcept
+// Not noexcept, unlike statx and fstatfs below: glibc declares open without __THROW (it is a
+// cancellation point), and clang refuses a definition whose exception specification differs.
+extern "C" int open(const char* path, int flags, ...)
 {
     using real_open = int (*)(const char*, int, ...);
     static const auto next = reinterpret_cast<real_open>(::dlsym(RTLD_NEXT, "open"));

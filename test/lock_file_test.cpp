@@ -296,6 +296,30 @@ BOOST_AUTO_TEST_CASE(unlock_releases_both_locks_and_keeps_the_file_open_for_the_
 #endif
 }
 
+// Boost.Interprocess keeps a flock-based file_lock under `#if 0` (detail/os_file_functions.hpp). A
+// Boost that switched to it would still build (src/posix/interprocess_internals.hpp checks the
+// names the library uses, not what they do), and LockFile would then hold no record lock at all:
+// no exclusion of fcntl users (boost file_lock holders), nor of NFS peers. The kernel tells.
+BOOST_AUTO_TEST_CASE(the_record_lock_is_a_posix_record_lock_owned_by_this_process, *boost::unit_test::enable_if<!zc_test::on_windows>()
+                          * boost::unit_test::description("not on Windows: POSIX record locks, seen through F_GETLK by a forked child"))
+{
+#if !defined(_WIN32)
+    using zc_test::record_lock_seen_by_child;
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::LockFile lock(path);
+    BOOST_TEST(record_lock_seen_by_child(path) == zc_test::write_lock_of_parent);
+    lock.unlock();
+    BOOST_TEST(record_lock_seen_by_child(path) == zc_test::no_record_lock);
+    zl::options shared;
+    shared.shared = true;
+    zl::SimpleLockFile reader(path, shared);
+    BOOST_TEST(record_lock_seen_by_child(path) == zc_test::read_lock_of_parent);
+    reader.close();
+    BOOST_TEST(record_lock_seen_by_child(path) == zc_test::no_record_lock);
+#endif
+}
+
 BOOST_AUTO_TEST_CASE(unique_lock_relocks_through_the_kept_descriptor, *boost::unit_test::enable_if<!zc_test::on_windows>()
                               * boost::unit_test::description("not on Windows: counts the descriptors kept open through /proc/self/fd"))
 {

@@ -33,9 +33,9 @@ b2 -j2 test//emulation_programs test//boost_peer test//lock_helper test//zc_stre
     test//lock_families_test-static test//lock_file_test-shared test//peers_test-shared test//shared_test-shared \
     test//wait_test-shared test//inspect_test-shared test//cli_test-shared 2>&1 | grep -v '^warning: ' | tail -n 3
 
-find_program() {  # the newest regular executable of that name under bin/, not a sanitizer's build
+find_program() {  # the newest regular executable of that name under bin/, not a sanitizer's build, nor test/matrix.sh's
     # (test/tools.sh leaves those, newer than these, in the tree: a second run would pick them)
-    find bin -type f -name "$1" -perm -u+x -not -path '*sanitizer*' -printf '%T@ %p\n' | sort -n | tail -n 1 | cut -d' ' -f2-
+    find bin -type f -name "$1" -perm -u+x -not -path '*sanitizer*' -not -path 'bin/matrix/*' -printf '%T@ %p\n' | sort -n | tail -n 1 | cut -d' ' -f2-
 }
 boost_peer=$(readlink -f "$(find_program boost_peer)")
 lock_helper=$(readlink -f "$(find_program lock_helper)")

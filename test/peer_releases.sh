@@ -22,8 +22,8 @@ declare -A uninstallable=()  # VERSION -> why it cannot be installed on this Pyt
 
 echo "=== zc.lockfile releases: building"
 b2 -j2 test//peer_releases_test test//lock_helper 2>&1 | grep -v '^warning: ' | tail -n 3
-find_program() {  # the newest regular executable of that name under bin/, not a sanitizer's build
-    find bin -type f -name "$1" -perm -u+x -not -path '*sanitizer*' -not -path 'bin/peers/*' -printf '%T@ %p\n' \
+find_program() {  # the newest regular executable of that name under bin/, not a sanitizer's build, nor test/matrix.sh's
+    find bin -type f -name "$1" -perm -u+x -not -path '*sanitizer*' -not -path 'bin/peers/*' -not -path 'bin/matrix/*' -printf '%T@ %p\n' \
         | sort -n | tail -n 1 | cut -d' ' -f2-
 }
 module=$(readlink -f "$(find_program peer_releases_test)")

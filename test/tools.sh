@@ -11,15 +11,7 @@ fuzz_seconds=${1:-60}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 . "$root/test/stage.sh"
-b2_tests() {
-    # Only the summary lines: the full log is kept for a failure.
-    if b2 -j2 -l900 test "$@" > "$work/b2.log" 2>&1; then
-        echo "$(grep -c '^\*\*passed\*\*' "$work/b2.log") test targets passed (b2 re-runs only what changed)"
-    else
-        grep -E '\.\.\.failed|error: in|ERROR: |WARNING: ThreadSanitizer|runtime error' "$work/b2.log" | head -n 40
-        return 1
-    fi
-}
+b2_tests() { b2_summary test "$@"; }
 
 stage "AddressSanitizer + UndefinedBehaviorSanitizer: the b2 test suite"
 # The race shim is preloaded before the ASan runtime in one test: allowed, it defines only flock.
@@ -32,12 +24,12 @@ TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 b2_tests thread-sanitizer=n
 stage "valgrind memcheck: every Boost.Test module once"
 b2_tests > /dev/null
 bin=bin/test
-lib_dir=$(dirname "$(find bin -path '*release/cxxstd-17-iso/threading-multi/visibility-hidden/*' -name 'libzc_lockfile.so.*' -not -path '*sanitizer*' | head -n 1)")
+lib_dir=$(dirname "$(find bin -path '*release/cxxstd-17-iso/threading-multi/visibility-hidden/*' -name 'libzc_lockfile.so.*' -not -path '*sanitizer*' -not -path 'bin/matrix/*' | head -n 1)")
 helpers=()
 for h in boost_peer lock_helper libreplace_shim.so libsignal_shim.so; do
     helpers+=("$(find "$bin" -not -path "*.test/*" -path '*release/cxxstd-17-iso/threading-multi/visibility-hidden/*' -name "$h" -not -path '*sanitizer*' | head -n 1)")
 done
-helpers+=("$(find bin -path '*release/cxxstd-17-iso/threading-multi/visibility-hidden/*' -name zc-lockfile -type f -not -path '*sanitizer*' | head -n 1)")
+helpers+=("$(find bin -path '*release/cxxstd-17-iso/threading-multi/visibility-hidden/*' -name zc-lockfile -type f -not -path '*sanitizer*' -not -path 'bin/matrix/*' | head -n 1)")
 helpers+=("$root/test/helper/signal_cases.py")
 # alloc_failure_test is left out: memcheck replaces operator new with its own, so the test's
 # failing allocator never runs (its first case, the_counter_sees_the_librarys_own_allocations,

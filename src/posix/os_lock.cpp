@@ -2,6 +2,7 @@
 // POSIX implementation of the platform seam.
 
 #include "../os_lock.hpp"
+#include "interprocess_internals.hpp"
 #include "lock_families.hpp"
 
 #include <zc/lockfile/error.hpp>
@@ -38,16 +39,9 @@ namespace {
 
 // boost::interprocess::file_lock can only open a file by name, without O_CLOEXEC, and offers no
 // access to its descriptor. We want it to lock *our* descriptor instead (os_lock.hpp says why),
-// and only its handle member lets us do that. An explicit instantiation may name a private member
-// (C++17 [temp.spec]/6), which gives exactly that access; if a future Boost renames the member,
-// this stops compiling rather than misbehaving.
-using ipc_handle = boost::interprocess::file_handle_t;
-template <ipc_handle boost::interprocess::file_lock::*Member> struct file_lock_handle_access {
-    friend ipc_handle& file_lock_handle(boost::interprocess::file_lock& l) noexcept { return l.*Member; }
-};
-template struct file_lock_handle_access<&boost::interprocess::file_lock::m_file_hnd>;
-ipc_handle& file_lock_handle(boost::interprocess::file_lock& l) noexcept;
-static_assert(std::is_same<ipc_handle, handle>::value, "file_lock's handle is a POSIX descriptor");
+// and only its handle member lets us do that: file_lock_handle(), with the other Interprocess
+// internals used here, checked against the Boost in use in interprocess_internals.hpp.
+static_assert(std::is_same<boost::interprocess::file_handle_t, handle>::value, "file_lock's handle is a POSIX descriptor");
 
 boost::system::error_code errno_code(int e) noexcept
 {
@@ -327,9 +321,9 @@ void unlock_flock(handle h) noexcept
     if (families_of_descriptor(h, why) != lock_families::interact) ::flock(h, LOCK_UN);
 }
 
-void unlock_record_lock(handle h) noexcept { (void)boost::interprocess::ipcdetail::release_file_lock(h); }
+void unlock_record_lock(handle h) noexcept { (void)release_record_lock_of(h); }
 
-void kernel_lock::disown() noexcept { file_lock_handle(record_lock_) = boost::interprocess::ipcdetail::invalid_file(); }
+void kernel_lock::disown() noexcept { file_lock_handle(record_lock_) = no_file(); }
 
 #if defined(__linux__)
 namespace {

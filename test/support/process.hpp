@@ -426,21 +426,44 @@ inline int probe_flock(const std::string& path)
     });
 }
 
+// A whole-file POSIX write lock, as boost file_lock takes: for F_SETLK or F_GETLK.
+inline struct flock whole_file_write_lock() noexcept
+{
+    struct flock fl;
+    std::memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    return fl;
+}
+
 // Another process tries a whole-file POSIX write lock (what boost file_lock takes).
 inline int probe_fcntl(const std::string& path)
 {
     return in_forked_child([&] {
         const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
         if (fd < 0) return int(probe_error);
-        struct flock fl;
-        std::memset(&fl, 0, sizeof fl);
-        fl.l_type = F_WRLCK;
-        fl.l_whence = SEEK_SET;
+        struct flock fl = whole_file_write_lock();
         if (::fcntl(fd, F_SETLK, &fl) == 0) return int(probe_acquired);
         return (errno == EACCES || errno == EAGAIN) ? int(probe_busy) : int(probe_error);
     });
 }
 
+// What another process's F_GETLK says of a whole-file write lock on path: which record lock stands
+// in its way. F_GETLK sees POSIX record locks and OFD locks only, never a flock (on a local file
+// system), and names the owner of a POSIX one by its pid (an OFD lock's owner is -1).
+enum record_lock_seen { no_record_lock = 0, write_lock_of_parent = 1, read_lock_of_parent = 2, another_owners_lock = 3, getlk_error = 4 };
+inline int record_lock_seen_by_child(const std::string& path)
+{
+    return in_forked_child([&] {
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return int(getlk_error);
+        struct flock fl = whole_file_write_lock();
+        if (::fcntl(fd, F_GETLK, &fl) != 0) return int(getlk_error);
+        if (fl.l_type == F_UNLCK) return int(no_record_lock);
+        if (fl.l_pid != ::getppid()) return int(another_owners_lock);
+        return fl.l_type == F_WRLCK ? int(write_lock_of_parent) : int(read_lock_of_parent);
+    });
+}
 #endif
 
 } // namespace zc_test
