@@ -7,6 +7,8 @@
 //
 //   contention_bench [--procs 4,16] [--cycles 2000] [--rounds 3] [--dir DIR] [--csv FILE]
 //                    [--python PYTHON --python-peer SCRIPT]
+// PYTHON: by default, the first python3 on PATH that imports zc.lockfile, as for the tests
+// (test/support/process.hpp).
 
 #include "common.hpp"
 
@@ -118,8 +120,9 @@ int main(int argc, char** argv)
     const int cycles = args.number("--cycles", 2000);
     const int rounds = args.number("--rounds", 3);
     const std::string dir = args.text("--dir", "/tmp");
-    const std::string python = args.text("--python", "/usr/bin/python3");
     const std::string python_peer = args.text("--python-peer", "");
+    std::string python = args.text("--python", "");
+    if (python.empty() && !python_peer.empty()) python = zc_test::python3_on_path();
     bench::csv_output csv(args.text("--csv", ""));
     boost::log::core::get()->set_logging_enabled(false);
 

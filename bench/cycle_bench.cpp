@@ -8,6 +8,8 @@
 //   cycle_bench [--rounds N] [--cycles N] [--dir DIR] [--csv FILE]
 //               [--python PYTHON --python-peer SCRIPT] [--qt-peer EXE]
 //   cycle_bench --only KEY [--cycles N] [--dir DIR]     runs one entry, for bench/syscalls.sh
+// PYTHON: by default, the first python3 on PATH that imports zc.lockfile, as for the tests
+// (test/support/process.hpp).
 
 #include "common.hpp"
 
@@ -101,8 +103,9 @@ int main(int argc, char** argv)
         bench::fail("no entry " + only);
     }
 
-    const std::string python = args.text("--python", "/usr/bin/python3");
     const std::string python_peer = args.text("--python-peer", "");
+    std::string python = args.text("--python", "");
+    if (python.empty() && !python_peer.empty()) python = zc_test::python3_on_path();
     if (!python_peer.empty()) {
         add("python_zc_lockfile", "Python zc.lockfile: LockFile(path).close()", 10,
             in_peer({python, python_peer, "cycle", "zc.lockfile", path("python_zc")}));

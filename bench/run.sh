@@ -31,7 +31,7 @@ done
 mkdir -p "$out"
 work=$(mktemp -d "${TMPDIR:-/tmp}/zc_bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-python_peer="$here/peers/python_peer.py"  # for /usr/bin/python3
+python_peer="$here/peers/python_peer.py"  # run by the first python3 on PATH that imports zc.lockfile
 
 if [ $smoke = yes ]; then
     cycle_args="--rounds 1 --cycles 200"
@@ -49,9 +49,9 @@ fi
 
 echo "zc_lockfile benchmarks: $(nproc) CPUs, $(uname -sr), files in $work"
 echo
-"$cycle" $cycle_args --dir "$work" --csv "$out/cycle.csv" --python /usr/bin/python3 --python-peer "$python_peer" --qt-peer "$qt"
+"$cycle" $cycle_args --dir "$work" --csv "$out/cycle.csv" --python-peer "$python_peer" --qt-peer "$qt"
 echo
-"$contention" $contention_args --dir "$work" --csv "$out/contention.csv" --python /usr/bin/python3 --python-peer "$python_peer"
+"$contention" $contention_args --dir "$work" --csv "$out/contention.csv" --python-peer "$python_peer"
 echo
 "$growth" $growth_args --dir "$work" --csv "$out/growth.csv"
 echo

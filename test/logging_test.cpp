@@ -119,7 +119,7 @@ BOOST_AUTO_TEST_CASE(holder_killed_leaves_a_stale_record_reported_once_with_the_
                          "Stale record in lock file " + path + ": pid=" + dead +
                              " is no longer running (it died holding the lock, or released it without clearing its record, "
                              "as Python's zc.lockfile always does); replacing the record");
-        BOOST_TEST(read_file(path) == " " + own_pid + "\n");
+        BOOST_TEST(lock.read_contents() == " " + own_pid + "\n");  // held: read as the holder
     }
     zl::LockFile again(path);  // our record was cleared: nothing stale any more
     BOOST_TEST(log.records().empty());

@@ -262,7 +262,7 @@ BOOST_AUTO_TEST_CASE(unlock_then_lock_again_on_one_object)
         BOOST_TEST(probe_fcntl(path) == probe_acquired);
         l.lock();
         BOOST_TEST(probe_fcntl(path) == probe_busy);
-        BOOST_TEST(read_file(path) == " " + std::to_string(current_pid()) + "\n");
+        BOOST_TEST(l.read_contents() == " " + std::to_string(current_pid()) + "\n");  // held: read as the holder
     }
 }
 

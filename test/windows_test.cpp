@@ -1,9 +1,10 @@
 // Copyright the zc_lockfile authors. Distributed under the Boost Software License, Version 1.0.
 // What only Windows has, run under Wine by test/windows.sh: the Python original's protocol (one
 // byte at offset 0, the record readable by others while held) against a helper that locks exactly
-// as msvcrt.locking does, exclusion across processes in both directions, a dead holder's stale
-// record, inspect, and the zc-lockfile command's Windows cases (a job object, the wide command
-// line). The feature modules run here too (test/modules.txt); test/CMakeLists.txt lists the ones
+// as msvcrt.locking does, exclusion across processes in both directions, and the zc-lockfile
+// command's Windows cases (COMMAND's exit code and a missing COMMAND, the wide command line, a job
+// object). The feature modules run here too (test/modules.txt): the record, a dead holder's stale
+// record, inspect and the command's common cases are theirs; test/CMakeLists.txt lists the modules
 // that do not apply, and why.
 #define BOOST_TEST_MODULE windows
 #include <boost/test/unit_test.hpp>
@@ -36,16 +37,6 @@ std::string await_locked(child_process& holder)
     return line.substr(7);
 }
 
-// A holder of our library that dies holding the lock, as a crash would (no destructor runs, so
-// its record survives); returns its pid.
-std::string holder_that_died(const std::string& path)
-{
-    child_process holder({lock_helper(), "lock", path});
-    const std::string pid = await_locked(holder);
-    holder.terminate();
-    return pid;
-}
-
 // Another process's single attempt with the library: "locked <pid>" or "busy".
 std::string helper_attempt(const std::string& mode, const std::string& path)
 {
@@ -75,24 +66,6 @@ std::vector<std::string> errors(log_capture& log)
 }
 
 } // namespace
-
-BOOST_AUTO_TEST_CASE(the_record_is_written_from_offset_0_and_blanked_on_close)
-{
-    temp_dir dir;
-    const std::string path = dir / "lock";
-    {
-        zl::LockFile lock(path);
-        BOOST_TEST(lock.read_contents() == own_record);
-    }
-    BOOST_TEST(read_file(path) == std::string(own_record.size() - 1, ' ') + "\n");
-    {
-        zl::LockFile lock(path, "{pid}/{hostname}");
-        BOOST_TEST(lock.read_contents().rfind(" " + own_pid + "/", 0) == std::string::size_type(0));
-    }
-    write_file(path, "unrelated content");
-    { zl::SimpleLockFile simple(path); }
-    BOOST_TEST(read_file(path) == "unrelated content");  // SimpleLockFile writes nothing
-}
 
 // The protocol that makes the record readable while it is held: the lock covers byte 0 only.
 BOOST_AUTO_TEST_CASE(the_record_is_readable_by_others_while_held_except_byte_0)
@@ -171,49 +144,6 @@ BOOST_AUTO_TEST_CASE(the_python_originals_msvcrt_lock_is_excluded_both_ways)
     BOOST_TEST(peer_attempt(path) == "locked");
 }
 
-BOOST_AUTO_TEST_CASE(a_holder_that_dies_leaves_a_stale_record_that_is_reported_and_taken_over)
-{
-    temp_dir dir;
-    const std::string path = dir / "lock";
-    const std::string pid = holder_that_died(path);
-    BOOST_TEST(read_file(path) == " " + pid + "\n");
-    const zl::lock_info info = zl::inspect(path);
-    BOOST_TEST(!info.locked);  // Windows released the dead process's lock
-    BOOST_TEST((info.writer == zl::writer_state::dead));
-    BOOST_TEST(info.stale);
-    log_capture log;
-    zl::LockFile taken(path);
-    std::vector<std::string> warnings;
-    for (const auto& r : log.records())
-        if (r.severity == severity_level::warning) warnings.push_back(r.message);
-    BOOST_TEST(warnings == std::vector<std::string>{"Stale record in lock file " + path + ": pid=" + pid +
-                                                    " is no longer running (it died holding the lock, or released it "
-                                                    "without clearing its record, as Python's zc.lockfile always does); "
-                                                    "replacing the record"});
-}
-
-BOOST_AUTO_TEST_CASE(inspect_of_this_process_and_of_a_free_file)
-{
-    temp_dir dir;
-    const std::string path = dir / "lock";
-    BOOST_TEST(!zl::inspect(path).exists);
-    zl::LockFile lock(path);
-    zl::lock_info info = zl::inspect(path);
-    BOOST_TEST(info.locked);
-    BOOST_TEST((info.family == zl::lock_family::this_process));
-    BOOST_TEST(std::to_string(info.holder_pid) == own_pid);
-    lock.close();
-    info = zl::inspect(path);
-    BOOST_TEST(info.exists);
-    BOOST_TEST(!info.locked);
-    BOOST_TEST(!info.stale);
-    BOOST_TEST(helper_attempt("lock", path) == "locked");  // inspect took nothing
-}
-
-
-
-
-
 // --- The zc-lockfile command on Windows -------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(cli_run_holds_the_lock_while_command_runs_and_passes_its_exit_code)
@@ -227,34 +157,6 @@ BOOST_AUTO_TEST_CASE(cli_run_holds_the_lock_while_command_runs_and_passes_its_ex
     BOOST_TEST(helper_attempt("lock", path) == "locked");  // released afterwards
     child_process missing({zc_lockfile_command(), "run", path, "--", dir / "no-such-program.exe"});
     BOOST_TEST(missing.exit_code() == 127);
-}
-
-BOOST_AUTO_TEST_CASE(cli_run_refuses_a_held_lock_with_75_and_the_error_record)
-{
-    temp_dir dir;
-    const std::string path = dir / "lock";
-    child_process peer({msvcrt_peer(), path});
-    const std::string pid = await_locked(peer);
-    child_process run({zc_lockfile_command(), "run", path, "--", msvcrt_peer(), dir / "other"}, true);
-    const std::vector<std::string> lines = run.read_all_lines();
-    BOOST_TEST(run.exit_code() == 75);
-    BOOST_TEST(lines == std::vector<std::string>{"zc-lockfile: ERROR Error locking file " + path + "; pid=" + pid});
-    child_process conflict({zc_lockfile_command(), "run", "--conflict-exit-code", "9", path, "--", msvcrt_peer(), dir / "other"});
-    BOOST_TEST(conflict.exit_code() == 9);
-}
-
-BOOST_AUTO_TEST_CASE(cli_run_waits_for_the_lock)
-{
-    temp_dir dir;
-    const std::string path = dir / "lock";
-    child_process holder({lock_helper(), "lock", path});
-    await_locked(holder);
-    child_process run({zc_lockfile_command(), "-v", "run", "--wait", "20", path, "--", lock_helper(), "simple", dir / "other"}, true);
-    run.read_until("zc-lockfile: DEBUG Waiting for lock file " + path);  // it waits
-    holder.close_stdin();
-    BOOST_TEST(run.read_until("locked ").rfind("locked ", 0) == std::string::size_type(0));  // COMMAND ran once it had the lock
-    run.close_stdin();
-    BOOST_TEST(run.exit_code() == 0);
 }
 
 // Issue 13, item 5: the path and COMMAND's arguments come from the wide command line. (Taken
@@ -294,14 +196,3 @@ BOOST_AUTO_TEST_CASE(cli_run_killed_kills_its_command)
     BOOST_TEST(peer_attempt(path) == "locked");
 }
 
-BOOST_AUTO_TEST_CASE(cli_status_json_reports_the_record_and_a_stale_lock)
-{
-    temp_dir dir;
-    const std::string path = dir / "lock";
-    const std::string pid = holder_that_died(path);
-    child_process status({zc_lockfile_command(), "status", "--json", path});
-    BOOST_TEST(status.read_line() == "{\"path\": \"" + path + "\", \"exists\": true, \"locked\": false, \"holder_pid\": null, "
-                                     "\"recorded_pid\": " + pid + ", \"recorded_hostname\": null, \"recorded_alive\": false, "
-                                     "\"stale\": true}");
-    BOOST_TEST(status.exit_code() == 0);
-}

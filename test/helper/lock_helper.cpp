@@ -9,6 +9,11 @@
 // "fork-relock" (a forked child tries its copy once, prints "child locked <pid>" or "child busy
 // <pid>", and keeps what it got until "end-child", which prints "child ended").
 // At end of input the lock is released by the destructor.
+//
+//   lock_helper exit CODE | echo TEXT | echo-wait TEXT
+// takes no lock: a COMMAND for zc-lockfile run on every platform (Windows has no sh). exit
+// exits with CODE; echo prints TEXT; echo-wait prints TEXT, waits for a line of input or its end,
+// and exits 0.
 
 #include <zc/lockfile.hpp>
 
@@ -38,8 +43,17 @@ extern "C" __attribute__((visibility("default"))) const char* __asan_default_opt
 int main(int argc, char** argv)
 {
     if (argc < 3) {
-        std::cerr << "usage: lock_helper lock|simple|shared PATH [TEMPLATE]\n";
+        std::cerr << "usage: lock_helper lock|simple|shared PATH [TEMPLATE]\n"
+                     "       lock_helper exit CODE | echo TEXT | echo-wait TEXT\n";
         return 2;
+    }
+    const std::string mode = argv[1];
+    if (mode == "exit") return std::stoi(argv[2]);
+    if (mode == "echo" || mode == "echo-wait") {
+        std::cout << argv[2] << std::endl;
+        std::string line;
+        if (mode == "echo-wait") std::getline(std::cin, line);
+        return 0;
     }
     // Boost.Log's default sink would write the library's records to stdout, which is how this
     // helper talks to the test: send them to stderr instead.
@@ -53,7 +67,6 @@ int main(int argc, char** argv)
     boost::log::core::get()->add_sink(
         boost::make_shared<boost::log::sinks::synchronous_sink<to_stderr>>(boost::make_shared<to_stderr>()));
 
-    const std::string mode = argv[1];
     std::unique_ptr<zc::lockfile::SimpleLockFile> lock;
     try {
         zc::lockfile::options shared;

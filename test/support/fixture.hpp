@@ -5,6 +5,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "process.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -15,7 +17,7 @@
 #include <string>
 
 #if defined(_WIN32)
-#include <process.h>
+#include <process.h>  // windows.h comes with process.hpp
 #else
 #include <unistd.h>
 #endif
@@ -39,6 +41,47 @@ inline long long current_pid()
     return ::_getpid();
 #else
     return ::getpid();
+#endif
+}
+
+// True under Wine (this suite's CI), which implements byte-range locks between lockers but does
+// not enforce them on reads and writes as Windows does, and cannot tell a reparse point: the
+// checks that rest on those are made on Windows only. False on POSIX.
+inline bool under_wine()
+{
+#if defined(_WIN32)
+    const HMODULE ntdll = ::GetModuleHandleA("ntdll.dll");
+    return ntdll != nullptr && ::GetProcAddress(ntdll, "wine_get_version") != nullptr;
+#else
+    return false;
+#endif
+}
+
+// For Boost.Test's precondition decorator: a case that cannot fail under Wine, for it rests on
+// what Wine does not do (above), is reported as skipped there with the reason, not as passed:
+//   BOOST_AUTO_TEST_CASE(name, *boost::unit_test::precondition(not_under_wine{"REASON"}))
+struct not_under_wine {
+    const char* reason;
+    boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const
+    {
+        boost::test_tools::assertion_result r(!under_wine());
+        if (!r) r.message() << "not under Wine: " << reason;
+        return r;
+    }
+};
+
+// This machine's name, as the records' {hostname} gives it.
+inline std::string host_name()
+{
+#if defined(_WIN32)
+    char buf[256];
+    DWORD size = sizeof buf;
+    if (!::GetComputerNameExA(ComputerNameDnsHostname, buf, &size)) throw std::runtime_error("GetComputerNameExA failed");
+    return std::string(buf, size);
+#else
+    char buf[256] = {};
+    ::gethostname(buf, sizeof buf - 1);
+    return buf;
 #endif
 }
 
@@ -77,6 +120,20 @@ struct temp_dir {
 inline std::string read_file(const std::string& path)
 {
     std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// The first byte of a held lock file that another handle may read: 1 on Windows, where the
+// holder's lock on byte 0 is mandatory (Windows refuses the read; Wine does not enforce it), 0 on
+// POSIX, where locks are advisory. As the library reads a record (src/os_lock.hpp).
+constexpr std::size_t first_readable_byte = on_windows ? 1 : 0;
+
+// What another handle can read of a lock file while it is held: the file from
+// first_readable_byte. Compare it with the expected content's substr(first_readable_byte).
+inline std::string read_held_file(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(first_readable_byte));
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
@@ -142,26 +199,13 @@ inline std::string preloadable(const std::string& library)
 #if !defined(_WIN32)
 // The Python interpreter the peers run under: an argument named python3 on the command line (a
 // virtual environment's bin/python3, as test/peer_releases.sh gives), else the first python3 on
-// PATH that imports zc.lockfile (a pyenv shim first on PATH may have none). Throws, saying so,
-// when there is none.
+// PATH that imports zc.lockfile (process.hpp's python3_on_path(), which the benchmarks use too).
+// Throws, saying so, when there is none.
 inline std::string python3()
 {
     static const std::string found = [] {
         const std::string given = optional_helper_arg("python3");
-        if (!given.empty()) return given;
-        const char* path = std::getenv("PATH");
-        const std::string dirs = path != nullptr ? path : "";
-        std::string tried;
-        for (std::size_t start = 0; start <= dirs.size();) {
-            const std::size_t end = std::min(dirs.find(':', start), dirs.size());
-            const std::string candidate = (end > start ? dirs.substr(start, end - start) : std::string(".")) + "/python3";
-            start = end + 1;
-            if (::access(candidate.c_str(), X_OK) != 0) continue;
-            if (std::system(("'" + candidate + "' -c 'import zc.lockfile' >/dev/null 2>&1").c_str()) == 0) return candidate;
-            tried += " " + candidate;
-        }
-        throw std::runtime_error("no python3 that imports zc.lockfile, on the command line or on PATH (tried:" + tried +
-                                 "): the Python peers need Python's zc.lockfile (Debian: python3-zc.lockfile)");
+        return given.empty() ? python3_on_path() : given;
     }();
     return found;
 }

@@ -381,15 +381,6 @@ inline int probe_byte_0(const std::string& path)
 inline int probe_flock(const std::string& path) { return probe_byte_0(path); }
 inline int probe_fcntl(const std::string& path) { return probe_byte_0(path); }
 inline bool flock_emulated_as_ofd() { return false; }
-
-// True under Wine (this suite's CI), which implements byte-range locks between lockers but does
-// not enforce them on reads and writes as Windows does, and cannot tell a reparse point: the
-// checks that rest on those are made on Windows only.
-inline bool under_wine()
-{
-    const HMODULE ntdll = ::GetModuleHandleA("ntdll.dll");
-    return ntdll != nullptr && ::GetProcAddress(ntdll, "wine_get_version") != nullptr;
-}
 #else
 // Runs f() in a forked child and returns its exit code (128 + signal if it died). f must only
 // make system calls: the child of a threaded process may not allocate or take locks.
@@ -463,6 +454,28 @@ inline int record_lock_seen_by_child(const std::string& path)
         if (fl.l_pid != ::getppid()) return int(another_owners_lock);
         return fl.l_type == F_WRLCK ? int(write_lock_of_parent) : int(read_lock_of_parent);
     });
+}
+#endif
+
+#if !defined(_WIN32)
+// The first python3 on PATH that imports zc.lockfile (a pyenv shim first on PATH may have none),
+// for the peers of the tests (fixture.hpp's python3(), which takes one from the command line
+// first) and of the benchmarks. Throws, saying so, when there is none.
+inline std::string python3_on_path()
+{
+    const char* path = std::getenv("PATH");
+    const std::string dirs = path != nullptr ? path : "";
+    std::string tried;
+    for (std::size_t start = 0; start <= dirs.size();) {
+        const std::size_t end = std::min(dirs.find(':', start), dirs.size());
+        const std::string candidate = (end > start ? dirs.substr(start, end - start) : std::string(".")) + "/python3";
+        start = end + 1;
+        if (::access(candidate.c_str(), X_OK) != 0) continue;
+        if (std::system(("'" + candidate + "' -c 'import zc.lockfile' >/dev/null 2>&1").c_str()) == 0) return candidate;
+        tried += " " + candidate;
+    }
+    throw std::runtime_error("no python3 that imports zc.lockfile, on the command line or on PATH (tried:" + tried +
+                             "): the Python peers need Python's zc.lockfile (Debian: python3-zc.lockfile)");
 }
 #endif
 
