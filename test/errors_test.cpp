@@ -373,23 +373,32 @@ void check_thrown(const std::string& what_it_is, const std::function<void()>& f,
 
 } // namespace
 
+// What locking a directory reports.
+boost::system::error_code on_directory()
+{
+    return zc_test::on_windows ? make_error_code(zl::error::not_a_regular_file) : os(EISDIR);
+}
+
 BOOST_AUTO_TEST_CASE(every_failure_throws_a_lock_file_error_with_the_path)
 {
     temp_dir dir;
     const std::string d = dir.path, fifo = dir / "fifo", lock_path = dir / "lock";
-    BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
-    const auto eisdir = os(EISDIR);
-    check_thrown("LockFile on a directory", [&] { zl::LockFile l(d); }, d, "Couldn't open lock file '" + d + "': ", eisdir);
-    check_thrown("SimpleLockFile on a directory", [&] { zl::SimpleLockFile l(d); }, d,
-                 "Couldn't open lock file '" + d + "': ", eisdir);
+    // Opening a directory: EISDIR on POSIX; on Windows the open is refused and the library reports
+    // what is there (open_file in src/windows/os_lock.cpp).
+    const auto on_dir = on_directory();
+    const std::string on_dir_prefix = "Couldn't open lock file '" + d + (zc_test::on_windows ? "'" : "': ");
+    check_thrown("LockFile on a directory", [&] { zl::LockFile l(d); }, d, on_dir_prefix, on_dir);
+    check_thrown("SimpleLockFile on a directory", [&] { zl::SimpleLockFile l(d); }, d, on_dir_prefix, on_dir);
     zl::SimpleLockFile deferred(d, std::defer_lock);
-    check_thrown("lock() on a directory", [&] { deferred.lock(); }, d, "Couldn't open lock file '" + d + "': ", eisdir);
-    check_thrown("try_lock() on a directory", [&] { (void)deferred.try_lock(); }, d,
-                 "Couldn't open lock file '" + d + "': ", eisdir);
+    check_thrown("lock() on a directory", [&] { deferred.lock(); }, d, on_dir_prefix, on_dir);
+    check_thrown("try_lock() on a directory", [&] { (void)deferred.try_lock(); }, d, on_dir_prefix, on_dir);
     check_thrown("try_lock_for() on a directory", [&] { (void)deferred.try_lock_for(std::chrono::milliseconds(5)); }, d,
-                 "Couldn't open lock file '" + d + "': ", eisdir);
+                 on_dir_prefix, on_dir);
+#if !defined(_WIN32)
+    BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
     check_thrown("a FIFO", [&] { zl::LockFile l(fifo); }, fifo,
                  "Couldn't open lock file '" + fifo + "' (found a FIFO): ", zl::error::not_a_regular_file);
+#endif
     check_thrown("an invalid template", [&] { zl::LockFile l(lock_path, "{nope}"); }, lock_path,
                  "Couldn't use content template '{nope}' for lock file '" + lock_path + "' (", zl::error::invalid_template);
     check_thrown("read_contents() without a lock", [&] { (void)zl::LockFile(lock_path, std::defer_lock).read_contents(); },
@@ -427,17 +436,17 @@ BOOST_AUTO_TEST_CASE(the_error_code_forms_of_lock_and_read_contents_report_inste
 
     zl::SimpleLockFile on_dir(dir.path, std::defer_lock);
     BOOST_CHECK_NO_THROW(on_dir.lock(ec));
-    BOOST_TEST(ec == os(EISDIR), ec.message());
+    BOOST_TEST(ec == on_directory(), ec.message());
     BOOST_TEST(!on_dir.is_locked());
     ec = zl::error::locked;
     BOOST_TEST(!on_dir.try_lock(ec));
-    BOOST_TEST(ec == os(EISDIR), ec.message());
+    BOOST_TEST(ec == on_directory(), ec.message());
     ec.clear();
     BOOST_TEST(!on_dir.try_lock_for(std::chrono::milliseconds(5), ec));
-    BOOST_TEST(ec == os(EISDIR), ec.message());
+    BOOST_TEST(ec == on_directory(), ec.message());
     ec.clear();
     BOOST_TEST(!on_dir.try_lock_until(std::chrono::system_clock::now() + std::chrono::milliseconds(5), ec));
-    BOOST_TEST(ec == os(EISDIR), ec.message());
+    BOOST_TEST(ec == on_directory(), ec.message());
 
     zl::LockFile l(lock_path, std::defer_lock);
     ec = zl::error::locked;
