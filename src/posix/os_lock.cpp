@@ -574,7 +574,7 @@ struct fork_handlers {
     void (*parent)() noexcept;
     void (*child)() noexcept;
 };
-constexpr std::size_t fork_layers = 2;
+constexpr std::size_t fork_layers = 3;
 fork_handlers layer_handlers[fork_layers];
 std::atomic<bool> layer_registered[fork_layers];
 
