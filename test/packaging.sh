@@ -89,6 +89,11 @@ for shared in True False; do
     grep "test package" "$work/conan.log" | tail -n 1
 done
 # end::conan[]
+# The version from config.hpp with CRLF line ends too, as a Windows checkout has them.
+mkdir "$work/crlf"
+git ls-files -z | tar --null -cf - -T - | tar -xf - -C "$work/crlf"
+sed -i 's/$/\r/' "$work/crlf/include/zc/lockfile/config.hpp"
+conan inspect "$work/crlf" | grep -x "version: $version"
 
 stage "the documentation: asciidoctor to HTML, every include resolved"
 asciidoctor --failure-level WARN -a data-uri -D "$work/html" doc/*.adoc
