@@ -69,6 +69,11 @@ struct file_facts {
 
 enum class open_mode { create_read_write, read_only };
 
+// A path the system calls can take as it is: error::empty_path for "", errc::invalid_argument for
+// one holding a NUL, which the system would cut there, naming another file (fx/lock\0x would
+// lock fx/lock). Checked before every open and stat of a caller's path.
+bool usable_path(const std::string& path, boost::system::error_code& ec) noexcept;
+
 // Opens path close-on-exec and without blocking on a FIFO; without following a final symbolic
 // link unless follow is true. A symbolic link refused that way reports error::symbolic_link.
 handle open_file(const std::string& path, open_mode mode, bool follow, boost::system::error_code& ec) noexcept;
