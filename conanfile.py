@@ -22,7 +22,8 @@ class ZcLockfileConan(ConanFile):
     def set_version(self):
         # The version is written once, in include/zc/lockfile/config.hpp.
         text = load(self, os.path.join(self.recipe_folder, "include", "zc", "lockfile", "config.hpp"))
-        parts = [re.search(r"^#define ZC_LOCKFILE_VERSION_%s (\d+)$" % part, text, re.M) for part in ("MAJOR", "MINOR", "PATCH")]
+        # \r?: a Windows checkout (Git's core.autocrlf) has CRLF line ends, which re.M's $ does not take.
+        parts = [re.search(r"^#define ZC_LOCKFILE_VERSION_%s (\d+)\r?$" % part, text, re.M) for part in ("MAJOR", "MINOR", "PATCH")]
         if not all(parts):
             raise ValueError("could not read the version from include/zc/lockfile/config.hpp")
         self.version = ".".join(p.group(1) for p in parts)

@@ -3,6 +3,7 @@
 #include <zc/lockfile/error.hpp>
 
 #include "failure.hpp"
+#include "os_lock.hpp"
 
 #include <cerrno>
 
@@ -48,6 +49,19 @@ const boost::system::error_category& lockfile_category() noexcept
 }
 
 namespace detail {
+
+bool usable_path(const std::string& path, boost::system::error_code& ec) noexcept
+{
+    if (path.empty()) {
+        ec = make_error_code(error::empty_path);
+        return false;
+    }
+    if (path.find('\0') != std::string::npos) {
+        ec = boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+        return false;
+    }
+    return true;
+}
 
 void emit_error(const boost::system::error_code& code, const std::string& path, const failure& f,
                 boost::system::error_code* ec)

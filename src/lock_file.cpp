@@ -18,6 +18,7 @@
 
 #include <boost/system/system_error.hpp>
 
+#include <algorithm>
 #include <string_view>
 #include <utility>
 
@@ -451,9 +452,19 @@ std::string read_object(const lock_state* s, bool locked, const std::string& pat
         emit_error(boost::system::errc::make_error_code(boost::system::errc::bad_file_descriptor), path, f, ec);
         return std::string();
     }
-    std::string out(max_bytes, '\0');
+    // The buffer grows with what the file holds, so that a max_bytes no string can hold
+    // (SIZE_MAX: "all of it") reads a small file rather than throw std::length_error, which
+    // neither form may throw.
+    std::string out;
+    std::size_t got = 0;
     error_code failed;
-    out.resize(read_at(s->fd, &out[0], max_bytes, 0, failed));
+    for (std::size_t want = std::min<std::size_t>(max_bytes, 4096);;) {
+        out.resize(want);
+        got += read_at(s->fd, &out[0] + got, want - got, got, failed);
+        if (failed || got < want || want == max_bytes) break;
+        want = want > max_bytes / 2 ? max_bytes : want * 2;
+    }
+    out.resize(got);
     if (!failed) return out;
     emit_error(failed, path, f, ec);
     return std::string();

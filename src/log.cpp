@@ -2,11 +2,14 @@
 
 #include "log.hpp"
 
+#include "os_lock.hpp"
 #include "record.hpp"
 
 #include <boost/log/sources/record_ostream.hpp>
 #include <boost/log/sources/severity_channel_logger.hpp>
 #include <boost/log/trivial.hpp>
+
+#include <mutex>
 
 namespace zc {
 namespace lockfile {
@@ -23,10 +26,21 @@ logger_type& logger()
     return instance;
 }
 
+// Held while a record is made and pushed: across fork() too (at_fork below), so that no thread of
+// this library is inside Boost.Log (the logger's lock, the core's, a sink's) when the process
+// forks. Otherwise a child forked while another thread logs would wait for ever for the copy of a
+// lock no thread of the child holds, at its first record. Constant-initialized; a leaf: nothing is
+// locked under it but Boost.Log's own locks.
+std::mutex emitting;
+void lock_emitting() noexcept { emitting.lock(); }
+void unlock_emitting() noexcept { emitting.unlock(); }
+[[maybe_unused]] const bool at_load = (at_fork(fork_layer::log, lock_emitting, unlock_emitting, unlock_emitting), true);
+
 // build() makes the message; it is called only when a sink accepts the record.
 template <class Build> void emit(severity level, Build build) noexcept
 {
     try {
+        const std::lock_guard<std::mutex> hold(emitting);
         BOOST_LOG_SEV(logger(), level) << build();
     } catch (...) {
         // A failing sink, or no memory for the message, must not turn a lock result into a

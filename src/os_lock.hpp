@@ -69,6 +69,11 @@ struct file_facts {
 
 enum class open_mode { create_read_write, read_only };
 
+// A path the system calls can take as it is: error::empty_path for "", errc::invalid_argument for
+// one holding a NUL, which the system would cut there, naming another file (fx/lock\0x would
+// lock fx/lock). Checked before every open and stat of a caller's path.
+bool usable_path(const std::string& path, boost::system::error_code& ec) noexcept;
+
 // Opens path close-on-exec and without blocking on a FIFO; without following a final symbolic
 // link unless follow is true. A symbolic link refused that way reports error::symbolic_link.
 handle open_file(const std::string& path, open_mode mode, bool follow, boost::system::error_code& ec) noexcept;
@@ -204,8 +209,9 @@ long long current_pid() noexcept;
 std::uint64_t fork_epoch() noexcept;
 bool no_fork_since(std::uint64_t epoch) noexcept;
 // The layers that keep state a fork must leave consistent, in the order in which their locks nest:
-// the registry may ask for a descriptor's lock families under its own lock.
-enum class fork_layer { registry, lock_families };
+// the registry may ask for a descriptor's lock families under its own lock; the log's lock is
+// taken under none of the others' and takes none of them.
+enum class fork_layer { registry, lock_families, log };
 // Runs prepare before every fork() of the process, parent after it in the parent and child in the
 // child: the layers' fork handlers, all run from the library's one pthread_atfork hook (which also
 // counts forks and renews current_pid first). prepare handlers run in fork_layer order, so that

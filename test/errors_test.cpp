@@ -70,6 +70,34 @@ BOOST_AUTO_TEST_CASE(empty_path)
     check_refused("", zl::error::empty_path, "the path is empty");
 }
 
+// The system calls take a path up to its first NUL: "dir/lock\0x" named dir/lock, which was
+// created and locked (found by the issue 14 attack). Such a path is refused, and nothing created.
+BOOST_AUTO_TEST_CASE(a_path_holding_a_nul_is_refused)
+{
+    temp_dir dir;
+    const std::string cut = dir / "lock";
+    const std::string path = cut + std::string("\0x", 2);
+    const auto invalid = boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+    for (int simple = 0; simple < 2; ++simple) {
+        try {
+            if (simple) zl::SimpleLockFile lock(path);
+            else zl::LockFile lock(path);
+            BOOST_FAIL("locked");
+        } catch (const zl::lock_file_error& e) {
+            BOOST_TEST(e.code() == invalid, e.code().message());
+            BOOST_TEST(e.path() == path);
+        }
+        boost::system::error_code ec;
+        zl::SimpleLockFile lock(path, std::defer_lock);
+        BOOST_TEST(!lock.try_lock(ec));
+        BOOST_TEST(ec == invalid, ec.message());
+    }
+    boost::system::error_code ec;
+    (void)zl::inspect(path, "{pid}", zl::options(), ec);
+    BOOST_TEST(ec == invalid, ec.message());
+    BOOST_TEST(!std::filesystem::exists(cut));
+}
+
 BOOST_AUTO_TEST_CASE(missing_directory, *boost::unit_test::enable_if<!on_windows>()
                               * boost::unit_test::description("not on Windows: it expects POSIX errno values and their messages (bad_input_gets_a_clear_error_naming_the_path_on_windows checks Windows's)"))
 {

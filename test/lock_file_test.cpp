@@ -14,6 +14,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -229,6 +231,38 @@ BOOST_AUTO_TEST_CASE(read_contents_reads_through_the_held_descriptor)
     BOOST_TEST(lock.read_contents(2) == own_record.substr(0, 2));
     lock.close();
     BOOST_CHECK_THROW(lock.read_contents(), boost::system::system_error);
+}
+
+// A max_bytes no string can hold means "all of it": the buffer grows with the file, and neither
+// form throws std::length_error (the error_code form may throw only std::bad_alloc). Found by an
+// attack on issue 14: both threw length_error from the string's constructor.
+BOOST_AUTO_TEST_CASE(read_contents_with_a_huge_limit_reads_what_the_file_holds)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::LockFile lock(path);
+    for (const std::size_t limit : {std::numeric_limits<std::size_t>::max(), std::numeric_limits<std::size_t>::max() / 2,
+                                    std::size_t(1) << 40, std::size_t(4097)}) {
+        BOOST_TEST_CONTEXT("max_bytes " << limit)
+        {
+            BOOST_TEST(lock.read_contents(limit) == own_record);
+            boost::system::error_code ec = zl::error::locked;
+            BOOST_TEST(lock.read_contents(limit, ec) == own_record);
+            BOOST_TEST(!ec, ec.message());
+        }
+    }
+    BOOST_TEST(lock.read_contents(0).empty());
+    lock.close();
+    // A file larger than the first read of 4096 bytes, read whole or up to a limit between reads.
+    const std::string big = std::string(10000, 'x') + "end";
+    {
+        std::ofstream(path, std::ios::binary) << big;
+    }
+    zl::SimpleLockFile simple(path);
+    BOOST_TEST(simple.read_contents(std::numeric_limits<std::size_t>::max()) == big);
+    BOOST_TEST(simple.read_contents(5000) == big.substr(0, 5000));
+    BOOST_TEST(simple.read_contents(8192) == big.substr(0, 8192));
+    BOOST_TEST(simple.read_contents(8193) == big.substr(0, 8193));
 }
 
 BOOST_AUTO_TEST_CASE(many_files_held_at_once_are_independent)

@@ -23,6 +23,20 @@ for link in shared static; do
 done
 rm -rf example/b2_consumer/bin
 
+stage "b2 from a checkout whose path holds ' \" \$( and \` (a dry run: the version and soname)"
+# The jamfile reads the version from config.hpp, and test/Jamfile the list of test modules, with
+# a shell command: the path must reach it as it is, neither split nor run (.ci/run covers a space).
+odd="$work/it's \"odd\" \$(touch ran-by-b2) \`touch ran-by-b2\`"
+mkdir -p "$odd"
+git ls-files -z | tar --null -cf - -T - | tar -xf - -C "$odd"
+version=$(sed -n 's/^#define ZC_LOCKFILE_VERSION_\(MAJOR\|MINOR\|PATCH\) //p' include/zc/lockfile/config.hpp | paste -sd.)
+(cd "$odd" && quiet b2 -n --build-dir="$work/b2-odd" shared)
+grep -q "libzc_lockfile\.so\.$version" "$work/out.log" || { cat "$work/out.log"; echo "no libzc_lockfile.so.$version"; exit 1; }
+(cd "$odd" && quiet b2 -n --build-dir="$work/b2-odd" test//errors_test-shared)
+grep -q "errors_test" "$work/out.log" || { cat "$work/out.log"; echo "test/Jamfile did not list errors_test"; exit 1; }
+if [ -n "$(find "$work" -name ran-by-b2)" ]; then echo "b2 ran a command taken from the checkout's path"; exit 1; fi
+rm -rf "$odd"
+
 stage "CMake build of the library, command and tests, with ctest"
 quiet cmake -S . -B "$work/build" -DCMAKE_BUILD_TYPE=Release
 quiet cmake --build "$work/build" -j2
@@ -75,6 +89,11 @@ for shared in True False; do
     grep "test package" "$work/conan.log" | tail -n 1
 done
 # end::conan[]
+# The version from config.hpp with CRLF line ends too, as a Windows checkout has them.
+mkdir "$work/crlf"
+git ls-files -z | tar --null -cf - -T - | tar -xf - -C "$work/crlf"
+sed -i 's/$/\r/' "$work/crlf/include/zc/lockfile/config.hpp"
+conan inspect "$work/crlf" | grep -x "version: $version"
 
 stage "the documentation: asciidoctor to HTML, every include resolved"
 asciidoctor --failure-level WARN -a data-uri -D "$work/html" doc/*.adoc

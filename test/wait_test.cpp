@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <functional>
+#include <limits>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -379,6 +380,22 @@ BOOST_AUTO_TEST_CASE(deadline_conversions)
     BOOST_TEST(deadline::at(std::chrono::time_point<system, std::chrono::hours>::min()).is_one_attempt());
     BOOST_TEST(deadline::at(steady::time_point::max()).is_forever());
     BOOST_TEST(deadline::at(system::time_point::max()).is_forever());
+    // Coarser units: in nanoseconds, the unit when and now have in common, these overflow (when <=
+    // now was undefined behaviour, and in practice hours::max() made one attempt).
+    BOOST_TEST(deadline::at(std::chrono::time_point<system, std::chrono::hours>::max()).is_forever());
+    BOOST_TEST(deadline::at(std::chrono::time_point<steady, std::chrono::hours>::max()).is_forever());
+    BOOST_TEST(deadline::at(std::chrono::time_point<system, std::chrono::seconds>::max()).is_forever());
+    BOOST_TEST(deadline::at(std::chrono::time_point<steady, std::chrono::hours>::min()).is_one_attempt());
+    BOOST_TEST(deadline::at(std::chrono::time_point<system, std::chrono::seconds>::min()).is_one_attempt());
+    using dseconds = std::chrono::duration<double>;
+    BOOST_TEST(deadline::at(std::chrono::time_point<system, dseconds>(dseconds(1e300))).is_forever());
+    BOOST_TEST(deadline::at(std::chrono::time_point<system, dseconds>(dseconds(-1e300))).is_one_attempt());
+    BOOST_TEST(deadline::at(std::chrono::time_point<system, dseconds>(
+                                dseconds(std::numeric_limits<double>::quiet_NaN())))
+                   .is_one_attempt());
+    const deadline hour_in_hours = deadline::at(std::chrono::ceil<std::chrono::hours>(system::now()) + 1h);
+    BOOST_TEST(!hour_in_hours.is_one_attempt());
+    BOOST_TEST(!hour_in_hours.is_forever());
     // Another clock's time point becomes a steady-clock one, once.
     const auto s0 = steady::now();
     const deadline by_system = deadline::at(system::now() + 1h);

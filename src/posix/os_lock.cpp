@@ -121,10 +121,7 @@ int stat_at(int dirfd, const char* path, int flags, stat_detail detail, file_fac
 handle open_file(const std::string& path, open_mode mode, bool follow, boost::system::error_code& ec) noexcept
 {
     ec.clear();
-    if (path.empty()) {
-        ec = make_error_code(error::empty_path);
-        return invalid_handle;
-    }
+    if (!usable_path(path, ec)) return invalid_handle;
     // O_NONBLOCK: opening a FIFO must not wait for a writer. It has no effect on regular files.
     int flags = O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW);
     flags |= mode == open_mode::create_read_write ? (O_RDWR | O_CREAT) : O_RDONLY;
@@ -168,10 +165,7 @@ bool stat_path(const std::string& path, bool follow, file_facts& out, boost::sys
                stat_detail detail) noexcept
 {
     ec.clear();
-    if (path.empty()) {
-        ec = make_error_code(error::empty_path);
-        return false;
-    }
+    if (!usable_path(path, ec)) return false;
     if (stat_at(AT_FDCWD, path.c_str(), follow ? 0 : AT_SYMLINK_NOFOLLOW, detail, out) != 0) {
         if (errno != ENOENT) ec = errno_code(errno);
         return false;
@@ -568,7 +562,7 @@ struct fork_handlers {
     void (*parent)() noexcept;
     void (*child)() noexcept;
 };
-constexpr std::size_t fork_layers = 2;
+constexpr std::size_t fork_layers = 3;
 fork_handlers layer_handlers[fork_layers];
 std::atomic<bool> layer_registered[fork_layers];
 

@@ -50,10 +50,7 @@ boost::system::error_code last_error() noexcept
 // The paths the library is given are UTF-8.
 bool widen(const std::string& path, std::wstring& out, boost::system::error_code& ec) noexcept
 {
-    if (path.empty()) {
-        ec = make_error_code(error::empty_path);
-        return false;
-    }
+    if (!usable_path(path, ec)) return false;
     const int n = ::MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path.data(), static_cast<int>(path.size()), nullptr, 0);
     if (n <= 0) {
         ec = last_error();

@@ -8,6 +8,11 @@
 namespace zc {
 namespace lockfile {
 
+namespace detail {
+// A timeout of this many seconds or more (about a century) means for ever.
+constexpr double forever_seconds = 3.2e9;
+} // namespace detail
+
 // tag::wait[]
 // options::wait value meaning "as long as it takes".
 constexpr std::chrono::nanoseconds wait_forever = std::chrono::nanoseconds::max();
@@ -20,7 +25,7 @@ constexpr std::chrono::nanoseconds to_wait(const std::chrono::duration<Rep, Peri
 {
     const double seconds = std::chrono::duration<double>(timeout).count();
     if (!(seconds > 0)) return std::chrono::nanoseconds::zero();
-    if (seconds >= 3.2e9) return wait_forever;
+    if (seconds >= detail::forever_seconds) return wait_forever;
     return std::chrono::ceil<std::chrono::nanoseconds>(timeout);
 }
 // end::wait[]
@@ -29,7 +34,7 @@ namespace detail {
 
 // How long an acquisition may wait for a busy lock, from the public API down to the kernel
 // calls: one attempt, until a steady-clock time, or for ever. Every timeout becomes one through
-// after() (and to_wait(), which holds the one threshold), every time point through at().
+// after() (and to_wait(), with the one threshold forever_seconds), every time point through at().
 class deadline {
 public:
     using clock = std::chrono::steady_clock;
@@ -48,12 +53,19 @@ public:
         if (wait == wait_forever) return forever();
         return until(clock::now() + std::chrono::ceil<clock::duration>(wait));
     }
-    // A time point of any clock, converted once, here. One already past (however far: when - now
-    // would overflow) makes one attempt; a steady-clock one is kept as it is.
+    // A time point of any clock, converted once, here. One already past makes one attempt; a
+    // steady-clock one is kept as it is. One far from now is told in floating point first: in
+    // the common unit of when and now, when - now (and even when <= now) would overflow for
+    // time_point<system_clock, hours>::max() or seconds::min(). Within the threshold of
+    // to_wait() of now, they are exact.
     template <class Clock, class Duration>
     static deadline at(const std::chrono::time_point<Clock, Duration>& when) noexcept
     {
         const auto now = Clock::now();
+        const double gap = std::chrono::duration<double>(when.time_since_epoch()).count() -
+                           std::chrono::duration<double>(now.time_since_epoch()).count();
+        if (!(gap > -forever_seconds)) return one_attempt();  // far past, or NaN
+        if (gap >= forever_seconds) return forever();
         if (when <= now) return one_attempt();
         const deadline d = after(when - now);
         if constexpr (std::is_same<Clock, clock>::value) {
