@@ -29,18 +29,48 @@ logger_type& logger()
 // Held while a record is made and pushed: across fork() too (at_fork below), so that no thread of
 // this library is inside Boost.Log (the logger's lock, the core's, a sink's) when the process
 // forks. Otherwise a child forked while another thread logs would wait for ever for the copy of a
-// lock no thread of the child holds, at its first record. Constant-initialized; a leaf: nothing is
-// locked under it but Boost.Log's own locks.
+// lock no thread of the child holds, at its first record. A leaf: nothing is locked under it but
+// Boost.Log's own locks.
+//
+// A thread may come back here from inside a sink (a sink that uses the library, which then logs;
+// Boost.Log's synchronous sinks allow that, their own lock is recursive), and may fork there: it
+// takes the mutex once, at its outermost record, and counts the records it is inside. Not a
+// std::recursive_mutex: glibc lets only the thread id that locked one unlock it, and a forked
+// child's thread has a new id, so the child could never release the copy its fork handler holds.
 std::mutex emitting;
-void lock_emitting() noexcept { emitting.lock(); }
-void unlock_emitting() noexcept { emitting.unlock(); }
+thread_local unsigned emitting_depth = 0;  // records this thread is inside
+
+class emitting_scope {
+public:
+    emitting_scope()
+    {
+        if (emitting_depth == 0) emitting.lock();
+        ++emitting_depth;
+    }
+    ~emitting_scope()
+    {
+        if (--emitting_depth == 0) emitting.unlock();
+    }
+    emitting_scope(const emitting_scope&) = delete;
+    emitting_scope& operator=(const emitting_scope&) = delete;
+};
+
+// Around fork(), on the forking thread: a thread inside a record holds the mutex already.
+void lock_emitting() noexcept
+{
+    if (emitting_depth == 0) emitting.lock();
+}
+void unlock_emitting() noexcept
+{
+    if (emitting_depth == 0) emitting.unlock();
+}
 [[maybe_unused]] const bool at_load = (at_fork(fork_layer::log, lock_emitting, unlock_emitting, unlock_emitting), true);
 
 // build() makes the message; it is called only when a sink accepts the record.
 template <class Build> void emit(severity level, Build build) noexcept
 {
     try {
-        const std::lock_guard<std::mutex> hold(emitting);
+        const emitting_scope inside;
         BOOST_LOG_SEV(logger(), level) << build();
     } catch (...) {
         // A failing sink, or no memory for the message, must not turn a lock result into a

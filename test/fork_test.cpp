@@ -623,3 +623,58 @@ BOOST_AUTO_TEST_CASE(a_fork_while_another_thread_logs_leaves_the_child_able_to_l
         if (report != "refused") break;  // each hung child costs step_limit
     }
 }
+
+namespace {
+
+// A sink that forks while the library is inside a record, its child then using the library: for
+// each record about `watched`, a child locks `free_path` and exits 0 when it got it. (A lock that
+// succeeds logs nothing. The child could not log through this sink: Boost.Log's synchronous sink
+// lock is a recursive mutex held by the forking thread's id, which the child's thread does not
+// have, so a record of the child's would wait for it for ever.)
+class forking_backend : public boost::log::sinks::basic_sink_backend<boost::log::sinks::synchronized_feeding> {
+public:
+    forking_backend(std::string watched, std::string free_path) : watched_(std::move(watched)), free_(std::move(free_path)) {}
+    void consume(const boost::log::record_view& rec)
+    {
+        const auto m = boost::log::extract<std::string>("Message", rec);
+        if (!m || m->find(watched_) == std::string::npos) return;
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            ::alarm(20);  // a child that hangs dies, and says so by its status
+            boost::system::error_code ec;
+            zl::SimpleLockFile inner(free_, ec);
+            ::_exit(!ec && inner.is_locked() ? 0 : 1);
+        }
+        int status = -1;
+        if (pid > 0) ::waitpid(pid, &status, 0);
+        statuses.push_back(status);
+    }
+    std::vector<int> statuses;
+
+private:
+    std::string watched_, free_;
+};
+
+} // namespace
+
+// A thread inside one of the library's records (a sink's consume) forks: the fork handlers must
+// not wait for the logging lock that thread holds, and the child, still inside that record, must
+// be able to use the library.
+BOOST_AUTO_TEST_CASE(a_sink_may_fork_and_its_child_use_the_library)
+{
+    temp_dir dir;
+    const std::string watched = dir / "watched", free_path = dir / "free";
+    zl::LockFile holds_watched(watched);
+    auto backend = boost::make_shared<forking_backend>(watched, free_path);
+    auto sink = boost::make_shared<boost::log::sinks::synchronous_sink<forking_backend>>(backend);
+    boost::log::core::get()->add_sink(sink);
+    const bool refused = returns_in_time("a fork from inside a sink", [&] {
+        boost::system::error_code ec;
+        zl::LockFile second(watched, ec);
+        return ec == zl::error::locked;
+    });
+    boost::log::core::get()->remove_sink(sink);
+    BOOST_TEST(refused);
+    BOOST_REQUIRE(!backend->statuses.empty());
+    for (const int status : backend->statuses) BOOST_TEST(describe_wait_status(status) == "exit 0");
+}

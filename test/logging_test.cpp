@@ -6,6 +6,7 @@
 #include "support/fixture.hpp"
 #include "support/log_capture.hpp"
 #include "support/process.hpp"
+#include "support/wait_for.hpp"
 
 #include <zc/lockfile.hpp>
 
@@ -195,4 +196,48 @@ BOOST_AUTO_TEST_CASE(the_library_adds_no_sink_and_sets_no_filter)
     log_capture log;
     BOOST_CHECK_THROW(zl::LockFile{path}, zl::LockError);
     BOOST_TEST(log.records().size() == 1u);
+}
+
+namespace {
+
+// A sink that uses the library itself: for each record about `watched`, it tries `probe`, which
+// the test holds, so that the library logs again from inside the sink (Boost.Log's synchronous
+// sinks allow that: their lock is recursive).
+class locking_backend : public boost::log::sinks::basic_sink_backend<boost::log::sinks::synchronized_feeding> {
+public:
+    locking_backend(std::string watched, std::string probe) : watched_(std::move(watched)), probe_(std::move(probe)) {}
+    void consume(const boost::log::record_view& rec)
+    {
+        const auto m = boost::log::extract<std::string>("Message", rec);
+        if (!m || m->find(watched_) == std::string::npos) return;
+        boost::system::error_code ec;
+        zl::SimpleLockFile inner(probe_, ec);
+        refused += ec == zl::error::locked;
+    }
+    int refused = 0;
+
+private:
+    std::string watched_, probe_;
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_sink_may_use_the_library_while_it_logs)
+{
+    temp_dir dir;
+    const std::string watched = dir / "watched", probe = dir / "probe";
+    zl::LockFile holds_watched(watched), holds_probe(probe);
+    auto backend = boost::make_shared<locking_backend>(watched, probe);
+    auto sink = boost::make_shared<boost::log::sinks::synchronous_sink<locking_backend>>(backend);
+    boost::log::core::get()->add_sink(sink);
+    // A refused attempt on `watched` logs; the sink's attempt on `probe` logs from inside it. On
+    // another thread, bounded: a library that cannot be re-entered from a sink hangs there.
+    const bool refused = returns_in_time("logging from inside a sink", [&] {
+        boost::system::error_code ec;
+        zl::LockFile second(watched, ec);
+        return ec == zl::error::locked;
+    });
+    boost::log::core::get()->remove_sink(sink);
+    BOOST_TEST(refused);
+    BOOST_TEST(backend->refused >= 1);
 }

@@ -6,7 +6,11 @@
 #include "process.hpp"
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 namespace zc_test {
@@ -20,6 +24,21 @@ template <class Predicate> void wait_for(Predicate ready)
         if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("the awaited event did not happen");
         std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
+}
+
+// Runs f on another thread and returns what it returns, if it does within step_limit. If it does
+// not (a deadlock), says so on stderr naming `what` and ends the process with status 1: the stuck
+// thread can be neither joined nor abandoned safely.
+template <class F> auto returns_in_time(const std::string& what, F f) -> decltype(f())
+{
+    auto result = std::async(std::launch::async, std::move(f));
+    if (result.wait_for(step_limit) != std::future_status::ready) {
+        std::fprintf(stderr, "error: %s did not return within %lld ms: a deadlock\n", what.c_str(),
+                     static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(step_limit).count()));
+        std::fflush(stderr);
+        std::_Exit(1);
+    }
+    return result.get();
 }
 
 } // namespace zc_test
