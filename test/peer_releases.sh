@@ -21,7 +21,14 @@ releases=(1.0.0 1.0.1 1.0.2 1.1.0 1.2.0 1.2.1 1.3.0 1.4 2.0 3.0.post1 4.0)
 declare -A uninstallable=()  # VERSION -> why it cannot be installed on this Python
 
 echo "=== zc.lockfile releases: building"
-b2 -j2 test//peer_releases_test test//lock_helper 2>&1 | grep -v '^warning: ' | tail -n 3
+build_log=$(mktemp)
+if ! b2 -j2 test//peer_releases_test test//lock_helper > "$build_log" 2>&1; then
+    grep -E 'error|failed' "$build_log" | head -n 40  # the compiler's messages, not only b2's summary
+    rm -f "$build_log"
+    exit 1
+fi
+grep -v '^warning: ' "$build_log" | tail -n 3
+rm -f "$build_log"
 find_program() {  # the newest regular executable of that name under bin/, not a sanitizer's build, nor test/matrix.sh's
     find bin -type f -name "$1" -perm -u+x -not -path '*sanitizer*' -not -path 'bin/peers/*' -not -path 'bin/matrix/*' -printf '%T@ %p\n' \
         | sort -n | tail -n 1 | cut -d' ' -f2-

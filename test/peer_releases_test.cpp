@@ -53,13 +53,6 @@ const std::string own_pid = std::to_string(::getpid());
 const std::string ours = " " + own_pid + "\n";
 const std::string host_template = "{pid}/{hostname}";
 
-std::string host_name()
-{
-    char name[256] = {};
-    ::gethostname(name, sizeof name - 1);
-    return name;
-}
-
 
 // The release that interpreter imports, and what it does differently.
 struct release_t {
