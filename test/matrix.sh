@@ -52,6 +52,7 @@ else
     touch "$boost174/.complete"
 fi
 grep -m 1 '^#define BOOST_LIB_VERSION' "$boost174/usr/include/boost/version.hpp"
+test/boost174_guard.sh
 
 # One configuration: its name, then its b2 properties.
 configuration() {

@@ -92,6 +92,27 @@ BOOST_AUTO_TEST_CASE(the_record_is_readable_by_others_while_held_except_byte_0)
     ::CloseHandle(other);
 }
 
+// The same protocol as Wine can check it: it does not refuse reads of a locked byte, but it does
+// refuse a conflicting lock. Another handle can lock every byte after 0 while the holder holds the
+// file (a lock wider than byte 0 would refuse Windows's readers the record), and not byte 0.
+BOOST_AUTO_TEST_CASE(the_lock_covers_byte_0_and_nothing_else)
+{
+    temp_dir dir;
+    const std::string path = dir / "lock";
+    zl::LockFile lock(path);
+    HANDLE other = ::CreateFileA(path.c_str(), GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                                 nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+    BOOST_REQUIRE(other != INVALID_HANDLE_VALUE);
+    const DWORD now = LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY;
+    OVERLAPPED at0{};
+    BOOST_TEST(!::LockFileEx(other, now, 0, 1, 0, &at0));
+    OVERLAPPED at1{};
+    at1.Offset = 1;
+    BOOST_TEST(::LockFileEx(other, now, 0, MAXDWORD, MAXDWORD - 1, &at1));  // bytes 1 to 2^64 - 1
+    ::UnlockFileEx(other, 0, MAXDWORD, MAXDWORD - 1, &at1);
+    ::CloseHandle(other);
+}
+
 BOOST_AUTO_TEST_CASE(another_process_of_ours_is_excluded_both_ways)
 {
     temp_dir dir;
