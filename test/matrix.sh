@@ -54,6 +54,23 @@ fi
 grep -m 1 '^#define BOOST_LIB_VERSION' "$boost174/usr/include/boost/version.hpp"
 test/boost174_guard.sh
 
+# The 1.74 headers come first on the include path, but /usr/include (1.81) is still searched after
+# them: a Boost header that 1.74 lacks would be taken from 1.81 without a word. Every Boost header
+# that a source of the library, the command, the tests, the examples or the benchmarks reaches
+# must be 1.74's.
+stage "Boost 1.74: no Boost header comes from /usr/include"
+deps=$(mktemp)
+find src tools test example bench -name '*.cpp' -not -path '*/windows/*' -not -name '*windows*' -not -name 'msvcrt_peer.cpp' -print0 |
+    xargs -0 -n 8 -P 2 g++ -std=c++17 -M -MG -isystem "$boost174/usr/include" -Iinclude -Itest -DBOOST_LOG_DYN_LINK > "$deps"
+boost_from_system=$(tr ' \\' '\n\n' < "$deps" | grep -E '^/usr/include/boost/' | sort -u || true)
+rm -f "$deps"
+if [ -n "$boost_from_system" ]; then
+    echo "Boost 1.74 lacks headers the sources use; the build would take them from /usr/include:"
+    echo "$boost_from_system"
+    exit 1
+fi
+echo "none"
+
 # One configuration: its name, then its b2 properties.
 configuration() {
     local name=$1
