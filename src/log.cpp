@@ -29,8 +29,8 @@ logger_type& logger()
 // Held while a record is made and pushed: across fork() too (at_fork below), so that no thread of
 // this library is inside Boost.Log (the logger's lock, the core's, a sink's) when the process
 // forks. Otherwise a child forked while another thread logs would wait for ever for the copy of a
-// lock no thread of the child holds, at its first record. A leaf: nothing is locked under it but
-// Boost.Log's own locks.
+// lock no thread of the child holds, at its first record. The outermost of the library's locks
+// (fork_layer::log comes first): a sink that uses the library takes the others under it.
 //
 // A thread may come back here from inside a sink (a sink that uses the library, which then logs;
 // Boost.Log's synchronous sinks allow that, their own lock is recursive), and may fork there: it

@@ -209,9 +209,10 @@ long long current_pid() noexcept;
 std::uint64_t fork_epoch() noexcept;
 bool no_fork_since(std::uint64_t epoch) noexcept;
 // The layers that keep state a fork must leave consistent, in the order in which their locks nest:
-// the registry may ask for a descriptor's lock families under its own lock; the log's lock is
-// taken under none of the others' and takes none of them.
-enum class fork_layer { registry, lock_families, log };
+// a Boost.Log sink may use the library, so the registry's and the cache's locks may be taken inside
+// a record, under the log's lock (never the other way: neither layer logs); the registry may ask
+// for a descriptor's lock families under its own lock.
+enum class fork_layer { log, registry, lock_families };
 // Runs prepare before every fork() of the process, parent after it in the parent and child in the
 // child: the layers' fork handlers, all run from the library's one pthread_atfork hook (which also
 // counts forks and renews current_pid first). prepare handlers run in fork_layer order, so that
